@@ -1,0 +1,290 @@
+//! [`RedbEngine`]: the key-value layer on redb 4, one database file `kv.redb` in the store
+//! directory, one redb table per [`Table`].
+//!
+//! Durability: every batch is one redb write transaction, committed with
+//! `Durability::Immediate` (redb's default, set explicitly) and two-phase commit: redb writes the
+//! new tree pages and the inactive commit slot, `fdatasync`s, flips the slot, `fdatasync`s again. When
+//! `commit` returns the batch is on disk; after a crash redb opens the last commit slot that was
+//! completely written, so a batch is there whole or not at all. Two-phase commit costs a second
+//! fsync per batch; without it redb relies on a checksum of the new root alone to reject a torn
+//! commit. redb does not fsync the directory that names its file, so the first open does.
+//!
+//! Reads run in a redb read transaction: a snapshot of the last commit, which redb publishes only
+//! after its fsyncs, so a read never sees part of a batch nor a batch that is not yet durable.
+
+use std::fs::File;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::error::{EngineError, chain};
+use crate::fsync;
+use crate::poison::Poison;
+use crate::{
+    Batch, EngineKind, Entry, KvEngine, KvError, Op, REDB_FILE_NAME, SCAN_PREALLOC_ENTRIES_MAX,
+    Table, range_is_empty,
+};
+
+const ENGINE: EngineKind = EngineKind::Redb;
+
+/// Every table stores byte-string keys and values, ordered bytewise.
+type Definition = TableDefinition<'static, &'static [u8], &'static [u8]>;
+
+/// A table opened for writing in a write transaction.
+type WriteTable<'txn> = redb::Table<'txn, &'static [u8], &'static [u8]>;
+
+fn definition(table: Table) -> Definition {
+    TableDefinition::new(table.name())
+}
+
+/// The key-value layer on redb 4. See the module documentation for its durability.
+pub struct RedbEngine {
+    db: redb::Database,
+    dir: PathBuf,
+    poison: Poison,
+}
+
+impl std::fmt::Debug for RedbEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbEngine")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedbEngine {
+    /// Opens the store in directory `path`, creating the directory and the database file
+    /// [`REDB_FILE_NAME`] if they do not exist. After a crash redb repairs the file here, which
+    /// reads the whole file.
+    ///
+    /// # Errors
+    /// [`KvError::Io`] if the directory cannot be created or synced; [`KvError::EngineMismatch`]
+    /// if it holds a sled store; [`KvError::Open`] if redb cannot open the file (for example
+    /// because another process has it open).
+    pub fn open(path: &Path) -> Result<RedbEngine, KvError> {
+        let dir = path.to_path_buf();
+        fsync::create_dir_durable(&dir).map_err(|source| KvError::Io {
+            engine: ENGINE,
+            path: dir.clone(),
+            action: "create the store directory",
+            source,
+        })?;
+        crate::check_engine_matches(&dir, ENGINE)?;
+        let file = dir.join(REDB_FILE_NAME);
+        let db = redb::Database::builder()
+            .create(&file)
+            .map_err(|error| KvError::Open {
+                engine: ENGINE,
+                path: dir.clone(),
+                source: EngineError::redb(error),
+            })?;
+        // redb syncs the file's contents, never the directory entry that names the file: without
+        // this, a store created just before a power loss could vanish with its first batches.
+        File::open(&file)
+            .and_then(|handle| handle.sync_all())
+            .map_err(|source| KvError::Io {
+                engine: ENGINE,
+                path: file.clone(),
+                action: "fsync the database file",
+                source,
+            })?;
+        fsync::sync_dir(&dir).map_err(|source| KvError::Io {
+            engine: ENGINE,
+            path: dir.clone(),
+            action: "fsync the store directory",
+            source,
+        })?;
+        Ok(RedbEngine {
+            db,
+            dir,
+            poison: Poison::default(),
+        })
+    }
+
+    fn commit_error(&self, ops: usize, step: String, error: impl Into<redb::Error>) -> KvError {
+        KvError::Commit {
+            engine: ENGINE,
+            path: self.dir.clone(),
+            ops,
+            step,
+            source: EngineError::redb(error),
+        }
+    }
+
+    fn read_error(&self, table: Table, error: impl Into<redb::Error>) -> KvError {
+        KvError::Read {
+            engine: ENGINE,
+            path: self.dir.clone(),
+            table,
+            source: EngineError::redb(error),
+        }
+    }
+
+    fn write(&self, batch: &Batch) -> Result<(), KvError> {
+        let ops = batch.len();
+        let mut txn = self
+            .db
+            .begin_write()
+            .map_err(|error| self.commit_error(ops, "begin a write transaction".into(), error))?;
+        txn.set_durability(redb::Durability::Immediate)
+            .map_err(|error| self.commit_error(ops, "set immediate durability".into(), error))?;
+        txn.set_two_phase_commit(true);
+        {
+            // A batch touches few tables; open each once, in order of first use.
+            let mut open: Vec<(Table, WriteTable<'_>)> = Vec::new();
+            for op in batch.ops() {
+                let table = op.table();
+                let position = match open.iter().position(|(name, _)| *name == table) {
+                    Some(position) => position,
+                    None => {
+                        let handle = txn.open_table(definition(table)).map_err(|error| {
+                            self.commit_error(ops, format!("open table {table}"), error)
+                        })?;
+                        open.push((table, handle));
+                        open.len() - 1
+                    }
+                };
+                let handle = &mut open[position].1;
+                let outcome = match op {
+                    Op::Put { key, value, .. } => {
+                        handle.insert(key.as_slice(), value.as_slice()).map(drop)
+                    }
+                    Op::Delete { key, .. } => handle.remove(key.as_slice()).map(drop),
+                };
+                outcome.map_err(|error| {
+                    self.commit_error(ops, format!("write table {table}"), error)
+                })?;
+            }
+        }
+        txn.commit()
+            .map_err(|error| self.commit_error(ops, "commit and fsync".into(), error))
+    }
+
+    /// Runs `read` on `table` in a fresh read transaction; a table never written reads as
+    /// `empty`.
+    fn read<R>(
+        &self,
+        table: Table,
+        empty: impl FnOnce() -> R,
+        read: impl FnOnce(
+            &redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+        ) -> Result<R, redb::StorageError>,
+    ) -> Result<R, KvError> {
+        self.poison.check(ENGINE, &self.dir)?;
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|error| self.read_error(table, error))?;
+        let handle = match txn.open_table(definition(table)) {
+            Ok(handle) => handle,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(empty()),
+            Err(error) => return Err(self.read_error(table, error)),
+        };
+        read(&handle).map_err(|error| self.read_error(table, error))
+    }
+
+    fn scan_in(
+        &self,
+        table: Table,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+        limit: usize,
+        descending: bool,
+    ) -> Result<Vec<Entry>, KvError> {
+        if limit == 0 || range_is_empty(from, to) {
+            self.poison.check(ENGINE, &self.dir)?;
+            return Ok(Vec::new());
+        }
+        self.read(table, Vec::new, |handle| {
+            let range = handle.range::<&[u8]>((from, to))?;
+            let mut entries = Vec::with_capacity(limit.min(SCAN_PREALLOC_ENTRIES_MAX));
+            if descending {
+                collect(range.rev(), limit, &mut entries)?;
+            } else {
+                collect(range, limit, &mut entries)?;
+            }
+            Ok(entries)
+        })
+    }
+}
+
+type Guarded<'a> = (
+    redb::AccessGuard<'a, &'static [u8]>,
+    redb::AccessGuard<'a, &'static [u8]>,
+);
+
+fn collect<'a>(
+    range: impl Iterator<Item = Result<Guarded<'a>, redb::StorageError>>,
+    limit: usize,
+    entries: &mut Vec<Entry>,
+) -> Result<(), redb::StorageError> {
+    for item in range.take(limit) {
+        let (key, value) = item?;
+        entries.push((key.value().to_vec(), value.value().to_vec()));
+    }
+    Ok(())
+}
+
+impl KvEngine for RedbEngine {
+    fn kind(&self) -> EngineKind {
+        ENGINE
+    }
+
+    fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    fn commit(&self, batch: Batch) -> Result<(), KvError> {
+        batch.check()?;
+        self.poison.check(ENGINE, &self.dir)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let outcome = self.write(&batch);
+        if let Err(error) = &outcome {
+            self.poison.set(chain(error));
+        }
+        outcome
+    }
+
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
+        self.read(
+            table,
+            || None,
+            |handle| Ok(handle.get(key)?.map(|value| value.value().to_vec())),
+        )
+    }
+
+    fn scan(
+        &self,
+        table: Table,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, KvError> {
+        self.scan_in(table, from, to, limit, false)
+    }
+
+    fn scan_rev(
+        &self,
+        table: Table,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, KvError> {
+        self.scan_in(table, from, to, limit, true)
+    }
+
+    fn last(&self, table: Table) -> Result<Option<Entry>, KvError> {
+        self.read(
+            table,
+            || None,
+            |handle| {
+                Ok(handle
+                    .last()?
+                    .map(|(key, value)| (key.value().to_vec(), value.value().to_vec())))
+            },
+        )
+    }
+}

@@ -1,0 +1,410 @@
+//! The fold: each event becomes a compact *fact* in its decision's list, with its position.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::codes::{Area, DelayReason, EndReason, Insats, Law, NoteKind, ReportKind};
+use domain::rules::{StatusChange, active_by_retraction};
+use domain::{DecisionId, EventData, EventId, Quarter, RecordedEvent, Sex};
+use serde::{Deserialize, Serialize};
+
+/// What a decision's `DecisionGranted` says, without the identity number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    /// The position of the `DecisionGranted`.
+    pub position: u64,
+    /// The decision date.
+    pub decided_on: NaiveDate,
+    /// SoL or LSS.
+    pub law: Law,
+    /// The insats.
+    pub insats: Insats,
+    /// An advance decision.
+    pub forhandsbesked: bool,
+    /// The individual's sex, derived from the identity number.
+    #[serde(with = "sex_code")]
+    pub sex: Sex,
+    /// The individual's birth date, derived from the identity number.
+    pub birth_date: NaiveDate,
+    /// Skyddade personuppgifter.
+    pub protected: bool,
+    /// The decision this one replaces.
+    pub replaces: Option<DecisionId>,
+    /// The area of social services.
+    pub area: Option<Area>,
+}
+
+/// What an event means for the rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FactKind {
+    /// `DecisionGranted` (the details are in [`Grant`]).
+    Granted,
+    /// `OrderSent`.
+    OrderSent,
+    /// `OfferMade`.
+    OfferMade {
+        /// Another insats offered while waiting.
+        compensating: bool,
+    },
+    /// `OfferDeclined`.
+    OfferDeclined,
+    /// `NoteRecorded`.
+    Note(NoteKind),
+    /// `DelayReasonRecorded`.
+    DelayReason(DelayReason),
+    /// `Interrupted`.
+    Interrupted,
+    /// `Verkställd`, fully or in part.
+    Verkställd {
+        /// Only part of the scope is executed.
+        partial: bool,
+    },
+    /// `Avslutad`.
+    Avslutad(EndReason),
+    /// `ReportedToIvo`.
+    Reported {
+        /// Which report.
+        kind: ReportKind,
+        /// For which quarter.
+        quarter: Quarter,
+        /// The episode's reference date.
+        reference_date: NaiveDate,
+    },
+    /// `CostEstimated`.
+    Cost {
+        /// SEK per month.
+        sek_per_month: f64,
+    },
+    /// `EventRetracted`.
+    Retracted {
+        /// The event retracted.
+        target: EventId,
+    },
+}
+
+impl FactKind {
+    /// What the fact does to the execution status (the same mapping as the rules').
+    pub fn status_change(&self) -> StatusChange {
+        match self {
+            FactKind::Interrupted => StatusChange::Interrupt,
+            FactKind::Verkställd { partial } => StatusChange::Execute { partial: *partial },
+            FactKind::Avslutad(_) => StatusChange::End,
+            FactKind::Reported { .. } | FactKind::Note(_) | FactKind::Retracted { .. } => {
+                StatusChange::None {
+                    allowed_after_end: true,
+                }
+            }
+            _ => StatusChange::None {
+                allowed_after_end: false,
+            },
+        }
+    }
+}
+
+/// One event, as a fact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fact {
+    /// Its global position.
+    pub position: u64,
+    /// Its id.
+    pub event_id: EventId,
+    /// When it happened.
+    pub occurred_on: NaiveDate,
+    /// What it means.
+    pub kind: FactKind,
+}
+
+/// Everything known of one decision, in position order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionFacts {
+    /// The decision.
+    pub decision_id: DecisionId,
+    /// Its grant.
+    pub grant: Grant,
+    /// Every fact, the grant's included, in position order.
+    pub facts: Vec<Fact>,
+}
+
+/// A decision as known up to a position: the facts that count (not retracted), in
+/// `occurred_on` order, ties by position.
+#[derive(Debug, Clone)]
+pub struct DecisionView<'a> {
+    /// The decision.
+    pub decision_id: DecisionId,
+    /// Its grant.
+    pub grant: &'a Grant,
+    /// The facts that count, in the order the rules read them.
+    pub facts: Vec<&'a Fact>,
+}
+
+impl DecisionFacts {
+    /// The decision as known up to `position`, or `None` if it was not granted by then.
+    pub fn view(&self, position: u64) -> Option<DecisionView<'_>> {
+        if self.grant.position > position {
+            return None;
+        }
+        // Facts are in position order, so "known by then" is a prefix.
+        let known = &self.facts[..self.facts.partition_point(|f| f.position <= position)];
+        let has_retraction = known
+            .iter()
+            .any(|f| matches!(f.kind, FactKind::Retracted { .. }));
+        let mut facts: Vec<&Fact> = if has_retraction {
+            let active = active_by_retraction(
+                known,
+                |f| f.event_id,
+                |f| match f.kind {
+                    FactKind::Retracted { target } => Some(target),
+                    _ => None,
+                },
+                known.len(),
+            );
+            known
+                .iter()
+                .zip(active)
+                .filter(|(f, active)| *active && !matches!(f.kind, FactKind::Retracted { .. }))
+                .map(|(f, _)| f)
+                .collect()
+        } else {
+            known.iter().collect()
+        };
+        if !facts.is_sorted_by_key(|f| (f.occurred_on, f.position)) {
+            facts.sort_by_key(|f| (f.occurred_on, f.position));
+        }
+        Some(DecisionView {
+            decision_id: self.decision_id,
+            grant: &self.grant,
+            facts,
+        })
+    }
+}
+
+/// Why an event could not be folded in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectionError {
+    /// Events must come in position order with no gap.
+    #[error("expected position {expected}, got {got}")]
+    OutOfOrder {
+        /// The position expected.
+        expected: u64,
+        /// The position received.
+        got: u64,
+    },
+    /// An event of a decision that was never granted (the store's rules make this impossible).
+    #[error("position {position}: decision {decision_id} has no DecisionGranted")]
+    NoDecision {
+        /// The event's position.
+        position: u64,
+        /// Its decision.
+        decision_id: DecisionId,
+    },
+}
+
+/// Every decision's facts, and when each position was recorded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Projection {
+    decisions: HashMap<DecisionId, DecisionFacts>,
+    head: u64,
+    /// The hash of the last event folded in: ties a saved projection to the log it came from.
+    head_hash: String,
+    /// The latest `occurred_on` folded in.
+    latest_occurred: Option<NaiveDate>,
+    /// Decisions with an open episode at the head: the index behind "now" questions. Fresh
+    /// when `dirty` is empty.
+    open: HashSet<DecisionId>,
+    /// Decisions changed since the index was last refreshed.
+    dirty: HashSet<DecisionId>,
+    /// `(first position, recorded_at)` each time `recorded_at` changes along the log.
+    recorded: Vec<(u64, DateTime<Utc>)>,
+}
+
+impl Projection {
+    /// An empty projection.
+    pub fn new() -> Projection {
+        Projection::default()
+    }
+
+    /// Folds one event in. Events must come in position order, from 1, with no gap.
+    pub fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
+        if event.position != self.head + 1 {
+            return Err(ProjectionError::OutOfOrder {
+                expected: self.head + 1,
+                got: event.position,
+            });
+        }
+        let fact = Fact {
+            position: event.position,
+            event_id: event.event_id,
+            occurred_on: event.occurred_on,
+            kind: fact_kind(&event.data),
+        };
+        match &event.data {
+            EventData::DecisionGranted(g) => {
+                let grant = Grant {
+                    position: event.position,
+                    decided_on: event.occurred_on,
+                    law: g.law,
+                    insats: g.insats,
+                    forhandsbesked: g.forhandsbesked,
+                    sex: g.person.id.sex(),
+                    birth_date: g.person.id.birth_date(),
+                    protected: g.person.protected,
+                    replaces: g.replaces,
+                    area: g.area,
+                };
+                self.decisions.insert(
+                    event.decision_id,
+                    DecisionFacts {
+                        decision_id: event.decision_id,
+                        grant,
+                        facts: vec![fact],
+                    },
+                );
+            }
+            _ => {
+                let decision = self.decisions.get_mut(&event.decision_id).ok_or(
+                    ProjectionError::NoDecision {
+                        position: event.position,
+                        decision_id: event.decision_id,
+                    },
+                )?;
+                decision.facts.push(fact);
+            }
+        }
+        if self
+            .recorded
+            .last()
+            .is_none_or(|&(_, at)| at != event.recorded_at)
+        {
+            self.recorded.push((event.position, event.recorded_at));
+        }
+        self.head = event.position;
+        self.head_hash.clone_from(&event.hash);
+        self.latest_occurred = self.latest_occurred.max(Some(event.occurred_on));
+        self.dirty.insert(event.decision_id);
+        Ok(())
+    }
+
+    /// The last position folded in.
+    pub fn head(&self) -> u64 {
+        self.head
+    }
+
+    /// The hash of the last event folded in (empty for an empty projection).
+    pub fn head_hash(&self) -> &str {
+        &self.head_hash
+    }
+
+    /// The last position recorded at or before `as_of` (0 if none).
+    pub fn position_as_of(&self, as_of: DateTime<Utc>) -> u64 {
+        let after = self.recorded.partition_point(|&(_, at)| at <= as_of);
+        match self.recorded.get(after) {
+            // The first change point recorded after as_of: everything before it counts.
+            Some(&(position, _)) => position - 1,
+            None => self.head,
+        }
+    }
+
+    /// Brings the open-episode index up to date (cheap when little changed; a full pass after a
+    /// rebuild). Call after folding and before saving.
+    pub fn refresh_index(&mut self) {
+        for decision_id in std::mem::take(&mut self.dirty) {
+            let open = self
+                .decisions
+                .get(&decision_id)
+                .and_then(|d| d.view(self.head))
+                .is_some_and(|view| {
+                    crate::episodes::episodes(&view)
+                        .last()
+                        .is_some_and(|e| e.closed.is_none())
+                });
+            if open {
+                self.open.insert(decision_id);
+            } else {
+                self.open.remove(&decision_id);
+            }
+        }
+    }
+
+    /// The decisions that can have an episode open on `on` as known at `position`: from the
+    /// index when it answers exactly that (fresh, at the head, `on` not before anything that
+    /// occurred), else every decision.
+    pub fn candidates_open_on(
+        &self,
+        on: NaiveDate,
+        position: u64,
+    ) -> Box<dyn Iterator<Item = &DecisionFacts> + '_> {
+        let exact = self.dirty.is_empty()
+            && position == self.head
+            && self.latest_occurred.is_none_or(|latest| on >= latest);
+        if exact {
+            Box::new(self.open.iter().filter_map(|id| self.decisions.get(id)))
+        } else {
+            Box::new(self.decisions.values())
+        }
+    }
+
+    /// One decision's facts.
+    pub fn decision(&self, decision_id: DecisionId) -> Option<&DecisionFacts> {
+        self.decisions.get(&decision_id)
+    }
+
+    /// Every decision, in no particular order.
+    pub fn decisions(&self) -> impl Iterator<Item = &DecisionFacts> {
+        self.decisions.values()
+    }
+
+    /// How many decisions.
+    pub fn len(&self) -> usize {
+        self.decisions.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.decisions.is_empty()
+    }
+}
+
+fn fact_kind(data: &EventData) -> FactKind {
+    match data {
+        EventData::DecisionGranted(_) => FactKind::Granted,
+        EventData::OrderSent(_) => FactKind::OrderSent,
+        EventData::OfferMade(o) => FactKind::OfferMade {
+            compensating: o.compensating,
+        },
+        EventData::OfferDeclined(_) => FactKind::OfferDeclined,
+        EventData::NoteRecorded(n) => FactKind::Note(n.kind),
+        EventData::DelayReasonRecorded(d) => FactKind::DelayReason(d.reason),
+        EventData::Interrupted(_) => FactKind::Interrupted,
+        EventData::Verkställd(v) => FactKind::Verkställd {
+            partial: v.partial.is_some(),
+        },
+        EventData::Avslutad(a) => FactKind::Avslutad(a.reason),
+        EventData::ReportedToIvo(r) => FactKind::Reported {
+            kind: r.kind,
+            quarter: r.quarter,
+            reference_date: r.reference_date,
+        },
+        EventData::CostEstimated(c) => FactKind::Cost {
+            sek_per_month: c.sek_per_month,
+        },
+        EventData::EventRetracted(r) => FactKind::Retracted { target: r.event_id },
+    }
+}
+
+/// `Sex` as a bool (true = male) in saved projections (the identity crate has no serde, on purpose).
+mod sex_code {
+    use domain::Sex;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(sex: &Sex, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bool(*sex == Sex::Male)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Sex, D::Error> {
+        Ok(if bool::deserialize(deserializer)? {
+            Sex::Male
+        } else {
+            Sex::Female
+        })
+    }
+}

@@ -1,0 +1,425 @@
+//! The embedded store: the log over the `kv` layer, on redb or sled.
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{DecisionId, NewEvent, RecordedEvent};
+use kv::{Batch, KvEngine};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::api::{
+    Appended, EventStore, ExpectedVersion, Head, ImportOptions, Imported, Refusal, StoreError,
+};
+use crate::datadir::DataDir;
+use crate::layout::{
+    CHECKPOINTS, EVENT_IDS, EVENTS, HEAD_KEY, META, STREAMS, SUBSCRIBER_NAME_BYTES_MAX, Tail,
+    decode_u64, position_key, recorded_at_of_line, stream_key,
+};
+use crate::writer::{self, Command, Shared};
+
+/// The store's clock: UTC now. Passed in so tests can set the time.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// Events read from the key-value layer in one scan, at most.
+pub const READ_PAGE_EVENTS_MAX: usize = 10_000;
+
+/// The embedded event store. Cheap to share behind an `Arc`; the writer thread stops when the
+/// store is dropped.
+pub struct EmbeddedStore {
+    shared: Arc<Shared>,
+    /// `None` only while dropping.
+    commands: Option<mpsc::Sender<Command>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    data_dir: DataDir,
+}
+
+impl Drop for EmbeddedStore {
+    /// Closes the queue, lets the writer finish what it was given, and waits for it, so the
+    /// engine's files are released when the store is gone.
+    fn drop(&mut self) {
+        self.commands = None;
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl EmbeddedStore {
+    /// Opens the store in data directory `path`, creating it with `engine` (redb by default) if
+    /// it does not exist. Removes whatever a crash left above the commit point.
+    pub fn open(
+        path: &Path,
+        engine: Option<kv::EngineKind>,
+        clock: Clock,
+    ) -> Result<EmbeddedStore, StoreError> {
+        let mut data_dir = DataDir::open(path, engine)?;
+        let kv: Arc<dyn KvEngine> =
+            Arc::from(open_engine(data_dir.engine(), &data_dir.log_path())?);
+        if data_dir.is_new() {
+            data_dir.finish_creation()?;
+        }
+        let tail = recover(kv.as_ref())?;
+        crate::anchor::check(data_dir.path(), &tail, |position| {
+            Ok(kv
+                .get(EVENTS, &position_key(position))?
+                .and_then(|line| crate::chain::split_stored_line(&line))
+                .map(|(_, hash)| hash))
+        })?;
+        let anchor = crate::anchor::Anchor::open(data_dir.path())?;
+        let (head_tx, _) = watch::channel(tail.position);
+        let shared = Arc::new(Shared {
+            kv,
+            committed: AtomicU64::new(tail.position),
+            tail: std::sync::Mutex::new(tail),
+            head_tx,
+        });
+        let (commands, receiver) = mpsc::channel(writer::QUEUE_REQUESTS_MAX);
+        let writer =
+            writer::spawn(Arc::clone(&shared), clock, tail, anchor, receiver).map_err(|e| {
+                StoreError::DataDir {
+                    path: path.display().to_string(),
+                    detail: format!("cannot start the writer thread: {e}"),
+                }
+            })?;
+        Ok(EmbeddedStore {
+            shared,
+            commands: Some(commands),
+            writer: Some(writer),
+            data_dir,
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data_dir
+    }
+
+    /// The key-value engine under the log (for `verify` and for tests that tamper with it).
+    pub fn kv(&self) -> &Arc<dyn KvEngine> {
+        &self.shared.kv
+    }
+
+    /// The committed head position.
+    pub fn committed(&self) -> u64 {
+        self.shared.committed.load(Ordering::Acquire)
+    }
+
+    /// Up to `limit` stored lines after `after`, exactly as stored (canonical JSON, hash last):
+    /// what `verkstall events` prints.
+    pub fn read_lines(&self, after: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let upto = self.committed();
+        read_lines(self.shared.kv.as_ref(), after, upto, limit)
+    }
+
+    async fn send<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let commands = self.commands.as_ref().ok_or(StoreError::Closed)?;
+        commands
+            .send(make(reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer
+            .await
+            .map_err(|_| StoreError::Stopped("the writer thread ended".into()))?
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn KvEngine, u64) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || {
+            work(shared.kv.as_ref(), shared.committed.load(Ordering::Acquire))
+        })
+        .await
+        .map_err(|e| StoreError::Stopped(format!("a read task failed: {e}")))?
+    }
+}
+
+/// How long opening waits for another holder of the engine's file lock to let go, at most.
+const OPEN_LOCK_WAIT_MAX: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens the engine, waiting a little while its files are still locked by a process that is
+/// ending (or by a child process in the instant between fork and exec, which briefly holds the
+/// parent's file locks).
+fn open_engine(kind: kv::EngineKind, path: &Path) -> Result<Box<dyn KvEngine>, kv::KvError> {
+    let started = std::time::Instant::now();
+    loop {
+        match kv::open(kind, path) {
+            Err(error) if is_lock_held(&error) && started.elapsed() < OPEN_LOCK_WAIT_MAX => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether an open failed only because the engine's files are locked by another holder.
+fn is_lock_held(error: &kv::KvError) -> bool {
+    let mut cause: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = cause {
+        let text = e.to_string().to_lowercase();
+        if text.contains("already open")
+            || text.contains("could not acquire lock")
+            || text.contains("resource temporarily unavailable")
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// Reads the commit point and removes what a crash left above it.
+fn recover(kv: &dyn KvEngine) -> Result<Tail, StoreError> {
+    let tail = match kv.get(META, HEAD_KEY)? {
+        Some(value) => Tail::decode(&value).ok_or_else(|| StoreError::Corrupt {
+            position: 0,
+            detail: "the commit point (meta/head) is unreadable".into(),
+        })?,
+        None => Tail::EMPTY,
+    };
+    if tail.position > 0 && kv.get(EVENTS, &position_key(tail.position))?.is_none() {
+        return Err(StoreError::Corrupt {
+            position: tail.position,
+            detail: "the commit point names a position that is not stored".into(),
+        });
+    }
+    loop {
+        let above = kv.scan(
+            EVENTS,
+            Bound::Excluded(&position_key(tail.position)),
+            Bound::Unbounded,
+            4096,
+        )?;
+        if above.is_empty() {
+            break;
+        }
+        let mut batch = Batch::new();
+        for (key, line) in above {
+            let position = decode_u64(&key).unwrap_or(0);
+            if let Ok(event) = decode_line(position, &line) {
+                batch.delete(
+                    STREAMS,
+                    stream_key(event.decision_id.as_bytes(), event.version).to_vec(),
+                );
+                batch.delete(EVENT_IDS, event.event_id.as_bytes().to_vec());
+            }
+            batch.delete(EVENTS, key);
+        }
+        tracing::warn!(
+            removed = batch.len(),
+            "removing an unfinished import left above the commit point"
+        );
+        kv.commit(batch)?;
+    }
+    Ok(tail)
+}
+
+/// Decodes a stored line, strictly (the schema check of `verify`).
+pub(crate) fn decode_line(position: u64, line: &[u8]) -> Result<RecordedEvent, StoreError> {
+    let text = std::str::from_utf8(line).map_err(|_| StoreError::Corrupt {
+        position,
+        detail: "the stored event is not UTF-8".into(),
+    })?;
+    let event = RecordedEvent::from_json(text).map_err(|e| StoreError::Corrupt {
+        position,
+        detail: format!("the stored event does not parse: {e}"),
+    })?;
+    if event.position != position {
+        return Err(StoreError::Corrupt {
+            position,
+            detail: format!("the event stored here says position {}", event.position),
+        });
+    }
+    Ok(event)
+}
+
+fn read_lines(
+    kv: &dyn KvEngine,
+    after: u64,
+    upto: u64,
+    limit: usize,
+) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    if after >= upto || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let limit = limit
+        .min(READ_PAGE_EVENTS_MAX)
+        .min(usize::try_from(upto - after).unwrap_or(usize::MAX));
+    let entries = kv.scan(
+        EVENTS,
+        Bound::Excluded(&position_key(after)),
+        Bound::Included(&position_key(upto)),
+        limit,
+    )?;
+    let mut lines = Vec::with_capacity(entries.len());
+    for (expected, (key, line)) in (after + 1..).zip(entries) {
+        let position = decode_u64(&key).unwrap_or(0);
+        // No gap is ever visible: the commit point moves only over contiguous positions.
+        if position != expected {
+            return Err(StoreError::Corrupt {
+                position: expected,
+                detail: "missing from the log".into(),
+            });
+        }
+        lines.push((position, line));
+    }
+    Ok(lines)
+}
+
+/// The last position recorded at or before `as_of`: a binary search, since `recorded_at` never
+/// goes backwards along positions.
+fn position_as_of(kv: &dyn KvEngine, upto: u64, as_of: DateTime<Utc>) -> Result<u64, StoreError> {
+    let (mut low, mut high) = (0u64, upto);
+    while low < high {
+        let mid = low + (high - low).div_ceil(2);
+        let line = kv
+            .get(EVENTS, &position_key(mid))?
+            .ok_or_else(|| StoreError::Corrupt {
+                position: mid,
+                detail: "missing from the log".into(),
+            })?;
+        let recorded = recorded_at_of_line(&line).ok_or_else(|| StoreError::Corrupt {
+            position: mid,
+            detail: "the stored event has no readable recorded_at".into(),
+        })?;
+        if recorded <= as_of {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    Ok(low)
+}
+
+#[async_trait]
+impl EventStore for EmbeddedStore {
+    async fn append(
+        &self,
+        decision_id: DecisionId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Result<Appended, Refusal>, StoreError> {
+        self.send(|reply| Command::Append {
+            decision_id,
+            expected,
+            events,
+            reply,
+        })
+        .await
+    }
+
+    async fn import(
+        &self,
+        events: Vec<NewEvent>,
+        options: ImportOptions,
+    ) -> Result<Result<Imported, Refusal>, StoreError> {
+        self.send(|reply| Command::Import {
+            events,
+            options,
+            reply,
+        })
+        .await
+    }
+
+    async fn read_stream(
+        &self,
+        decision_id: DecisionId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.blocking(move |kv, committed| {
+            let upto = match as_of {
+                Some(as_of) => position_as_of(kv, committed, as_of)?,
+                None => committed,
+            };
+            writer::read_stream_from(kv, decision_id, upto)
+        })
+        .await
+    }
+
+    async fn read_all(
+        &self,
+        after: u64,
+        limit: usize,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.blocking(move |kv, committed| {
+            let upto = match as_of {
+                Some(as_of) => position_as_of(kv, committed, as_of)?,
+                None => committed,
+            };
+            read_lines(kv, after, upto, limit)?
+                .into_iter()
+                .map(|(p, line)| decode_line(p, &line))
+                .collect()
+        })
+        .await
+    }
+
+    async fn position_as_of(&self, as_of: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.blocking(move |kv, committed| position_as_of(kv, committed, as_of))
+            .await
+    }
+
+    async fn head(&self) -> Result<Head, StoreError> {
+        let tail = *self
+            .shared
+            .tail
+            .lock()
+            .expect("the tail lock is never poisoned");
+        Ok(Head {
+            position: tail.position,
+            recorded_at: tail.recorded_at,
+        })
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.shared.head_tx.subscribe()
+    }
+
+    async fn checkpoint(&self, subscriber: &str) -> Result<u64, StoreError> {
+        let name = subscriber.to_owned();
+        self.blocking(move |kv, _| match kv.get(CHECKPOINTS, name.as_bytes())? {
+            None => Ok(0),
+            Some(value) => decode_u64(&value).ok_or_else(|| StoreError::Corrupt {
+                position: 0,
+                detail: format!("the checkpoint of subscriber {name} is not a position"),
+            }),
+        })
+        .await
+    }
+
+    async fn save_checkpoint(&self, subscriber: &str, position: u64) -> Result<(), StoreError> {
+        if subscriber.is_empty() || subscriber.len() > SUBSCRIBER_NAME_BYTES_MAX {
+            return Err(StoreError::Invalid(format!(
+                "a subscriber name has 1 to {SUBSCRIBER_NAME_BYTES_MAX} bytes"
+            )));
+        }
+        let committed = self.committed();
+        if position > committed {
+            return Err(StoreError::Invalid(format!(
+                "a checkpoint at position {position} is beyond the log's head ({committed})"
+            )));
+        }
+        let name = subscriber.to_owned();
+        self.send(|reply| Command::Checkpoint {
+            name,
+            position,
+            reply,
+        })
+        .await
+    }
+}

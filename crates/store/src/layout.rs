@@ -1,0 +1,146 @@
+//! How the log sits in the key-value layer: tables, keys and values.
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `events` | position (u64 BE) | the stored JSON line (canonical, `hash` last) |
+//! | `streams` | decision id (16 bytes) ‖ version (u64 BE) | position (u64 BE) |
+//! | `event_ids` | event id (16 bytes) | position (u64 BE) |
+//! | `meta` | `head` | position (u64 BE) ‖ hash (32) ‖ recorded_at (i64 BE, µs since the epoch) |
+//! | `checkpoints` | subscriber name (UTF-8) | position (u64 BE) |
+//!
+//! `meta/head` is the commit point: only positions at or below it exist for readers. Entries
+//! above it are what a crash left of an unfinished multi-batch import; opening the store
+//! removes them.
+
+use chrono::{DateTime, Utc};
+use kv::Table;
+
+/// Events by position.
+pub(crate) const EVENTS: Table = Table::new("events");
+/// Positions by decision and version.
+pub(crate) const STREAMS: Table = Table::new("streams");
+/// Positions by event id.
+pub(crate) const EVENT_IDS: Table = Table::new("event_ids");
+/// The commit point.
+pub(crate) const META: Table = Table::new("meta");
+/// Subscriber checkpoints.
+pub(crate) const CHECKPOINTS: Table = Table::new("checkpoints");
+
+/// The key of the commit point in `meta`.
+pub(crate) const HEAD_KEY: &[u8] = b"head";
+
+/// The longest subscriber name, in bytes.
+pub const SUBSCRIBER_NAME_BYTES_MAX: usize = 200;
+
+pub(crate) fn position_key(position: u64) -> [u8; 8] {
+    position.to_be_bytes()
+}
+
+pub(crate) fn decode_u64(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+pub(crate) fn stream_key(decision: &[u8; 16], version: u64) -> [u8; 24] {
+    let mut key = [0u8; 24];
+    key[..16].copy_from_slice(decision);
+    key[16..].copy_from_slice(&version.to_be_bytes());
+    key
+}
+
+/// The commit point: the last committed position, its hash and its `recorded_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tail {
+    pub position: u64,
+    pub hash: [u8; 32],
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+impl Tail {
+    pub(crate) const EMPTY: Tail = Tail {
+        position: 0,
+        hash: crate::chain::GENESIS_HASH,
+        recorded_at: None,
+    };
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut value = Vec::with_capacity(48);
+        value.extend_from_slice(&self.position.to_be_bytes());
+        value.extend_from_slice(&self.hash);
+        let micros = self.recorded_at.map_or(i64::MIN, |t| t.timestamp_micros());
+        value.extend_from_slice(&micros.to_be_bytes());
+        value
+    }
+
+    pub(crate) fn decode(value: &[u8]) -> Option<Tail> {
+        if value.len() != 48 {
+            return None;
+        }
+        let position = decode_u64(&value[..8])?;
+        let hash: [u8; 32] = value[8..40].try_into().ok()?;
+        let micros = i64::from_be_bytes(value[40..48].try_into().ok()?);
+        let recorded_at = if micros == i64::MIN {
+            None
+        } else {
+            Some(DateTime::from_timestamp_micros(micros)?)
+        };
+        Some(Tail {
+            position,
+            hash,
+            recorded_at,
+        })
+    }
+}
+
+/// The `recorded_at` of a stored line, read without parsing the whole event (for the binary
+/// search behind *as of*). The canonical line begins `{"position":…,"version":…,"recorded_at":"…"`.
+pub(crate) fn recorded_at_of_line(line: &[u8]) -> Option<DateTime<Utc>> {
+    const MARKER: &[u8] = br#""recorded_at":""#;
+    let start = line
+        .windows(MARKER.len())
+        .take(64)
+        .position(|w| w == MARKER)?
+        + MARKER.len();
+    let end = start + line[start..].iter().position(|&b| b == b'"')?;
+    let text = std::str::from_utf8(&line[start..end]).ok()?;
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_round_trips() {
+        for tail in [
+            Tail::EMPTY,
+            Tail {
+                position: 42,
+                hash: [7; 32],
+                recorded_at: Some("2024-01-02T03:04:05.123456Z".parse().expect("time")),
+            },
+        ] {
+            assert_eq!(Tail::decode(&tail.encode()), Some(tail));
+        }
+        assert_eq!(Tail::decode(b"short"), None);
+    }
+
+    #[test]
+    fn recorded_at_is_read_from_the_line() {
+        let line = br#"{"position":1,"version":1,"recorded_at":"2023-01-02T10:11:12.000001Z","event_id":"x"}"#;
+        assert_eq!(
+            recorded_at_of_line(line),
+            Some("2023-01-02T10:11:12.000001Z".parse().expect("time"))
+        );
+        assert_eq!(recorded_at_of_line(b"{}"), None);
+    }
+
+    #[test]
+    fn stream_keys_sort_by_decision_then_version() {
+        let a = stream_key(&[1; 16], 2);
+        let b = stream_key(&[1; 16], 10);
+        let c = stream_key(&[2; 16], 1);
+        assert!(a < b && b < c);
+    }
+}

@@ -1,0 +1,99 @@
+//! The data directory and the store in it: where it is, which engine it uses, and opening it.
+//!
+//! Commands that write ([`open_for_writing`]) create the directory when it does not exist yet,
+//! with the engine named by `--engine`. Commands that only read ([`open_existing`]) never create
+//! anything: a missing directory is an error. Either way, naming another engine than the one an
+//! existing directory was created with is refused (by the store's `DataDir::open`), and a data
+//! directory whose log has gone missing is refused rather than started afresh.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use store::{EmbeddedStore, EngineKind};
+
+use crate::exit::CliError;
+
+/// A storage engine, as named on the command line (`--engine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// redb, the default.
+    Redb,
+    /// sled (needs a build with the `sled` feature).
+    Sled,
+}
+
+impl From<Engine> for EngineKind {
+    fn from(engine: Engine) -> EngineKind {
+        match engine {
+            Engine::Redb => EngineKind::Redb,
+            Engine::Sled => EngineKind::Sled,
+        }
+    }
+}
+
+/// Where the data lives and which engine a new directory gets.
+#[derive(Debug, Clone)]
+pub struct Location {
+    /// The data directory.
+    pub path: PathBuf,
+    /// `--engine`, if given.
+    pub engine: Option<Engine>,
+}
+
+/// An open store with the runtime it was opened in. The store is dropped first (its writer
+/// thread finishes and the engine's files are released), then the runtime.
+pub struct Opened {
+    /// The store.
+    pub store: EmbeddedStore,
+    /// The runtime the store's async methods run on.
+    pub runtime: tokio::runtime::Runtime,
+}
+
+/// Whether `path` holds a verkstall data directory (it has the engine file the store writes
+/// when it creates one).
+pub fn is_data_dir(path: &Path) -> bool {
+    path.join(store::ENGINE_FILE_NAME).is_file()
+}
+
+/// Opens the store in `location`, creating the data directory if it does not exist.
+pub fn open_for_writing(location: &Location) -> Result<Opened, CliError> {
+    open_at(&location.path, location.engine)
+}
+
+/// Opens the store in `location` for a command that only reads: a directory that does not exist
+/// (or is not a verkstall data directory) is an error, and nothing is created.
+pub fn open_existing(location: &Location) -> Result<Opened, CliError> {
+    let path = &location.path;
+    if !is_data_dir(path) {
+        let problem = if path.exists() {
+            format!(
+                "{} is not a verkstall data directory (it has no {} file)",
+                path.display(),
+                store::ENGINE_FILE_NAME
+            )
+        } else {
+            format!("data directory {} does not exist", path.display())
+        };
+        return Err(CliError::Other(anyhow::anyhow!(
+            "{problem}; name the data directory with --data DIR or $VERKSTALL_DATA"
+        )));
+    }
+    open_at(path, location.engine)
+}
+
+/// Opens the store at `path` inside a new multi-thread runtime.
+pub fn open_at(path: &Path, engine: Option<Engine>) -> Result<Opened, CliError> {
+    // A directory whose log has gone missing is refused by the store (`DataDir::open`), never
+    // started afresh.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let store = {
+        let _entered = runtime.enter();
+        // The store's errors name the directory themselves.
+        EmbeddedStore::open(path, engine.map(EngineKind::from), store::system_clock())
+            .map_err(anyhow::Error::new)?
+    };
+    Ok(Opened { store, runtime })
+}

@@ -1,0 +1,16 @@
+//! verkstall's black-box tests: one test binary, one module per concern.
+
+#![allow(clippy::unwrap_used)]
+
+mod calendar;
+mod crash;
+mod events;
+mod golden;
+mod import;
+mod layering;
+mod redaction;
+mod reports;
+mod schema;
+mod store_conformance;
+mod tamper;
+mod verify;
