@@ -44,11 +44,12 @@
 
 use std::collections::HashSet;
 use std::ffi::OsString;
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::io;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
 
 use crate::error::{EngineError, chain};
 use crate::fsync;
@@ -78,6 +79,44 @@ pub struct SledEngine {
     /// Held exclusively from `apply_batch` until the batch is fsynced, shared by every read.
     sync: RwLock<SyncState>,
     poison: Poison,
+    /// Declared last so that it is dropped after `db`: waits until sled has let go of its file.
+    _release: LockRelease,
+}
+
+/// How long dropping a [`SledEngine`] waits for sled's background threads to close its file.
+const RELEASE_WAIT_MAX: Duration = Duration::from_secs(10);
+/// How often it looks while waiting.
+const RELEASE_POLL: Duration = Duration::from_millis(2);
+
+/// Makes closing a sled store synchronous. sled 0.34.7 hands work to a thread pool shared by
+/// every database of the process, and those jobs hold the database's file (with its exclusive
+/// `flock`) until they finish, so the file can stay locked for a while after the last `Db`
+/// handle is dropped. Reopening at once then fails with "could not acquire lock". Dropping this
+/// guard (after the `Db`) waits, bounded by [`RELEASE_WAIT_MAX`], until that lock can be taken,
+/// and releases it again at once.
+struct LockRelease {
+    db_path: PathBuf,
+}
+
+impl Drop for LockRelease {
+    fn drop(&mut self) {
+        let Ok(file) = File::open(&self.db_path) else {
+            return;
+        };
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                // Dropping `file` releases the lock.
+                Ok(()) => return,
+                Err(TryLockError::WouldBlock) if started.elapsed() < RELEASE_WAIT_MAX => {
+                    std::thread::sleep(RELEASE_POLL);
+                }
+                // Still held (by another process, or a job that hangs) or not lockable: opening
+                // again will report it, naming the file.
+                Err(_) => return,
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for SledEngine {
@@ -241,6 +280,7 @@ impl SledEngine {
             dir,
             sync: RwLock::new(state),
             poison: Poison::default(),
+            _release: LockRelease { db_path },
         })
     }
 

@@ -74,6 +74,10 @@ macro_rules! conformance {
                 super::other_engines_directory_is_refused(KIND);
             }
             #[test]
+            fn reopen_at_once_while_another_store_is_busy() {
+                super::reopen_at_once_while_another_store_is_busy(KIND);
+            }
+            #[test]
             fn model_with_reopen() {
                 crate::model::model_with_reopen(KIND);
             }
@@ -422,6 +426,43 @@ fn reopen_keeps_everything(kind: EngineKind) {
     }
     let engine = open(kind, dir.path());
     assert_eq!(all(&*engine, EVENTS), expected);
+}
+
+/// Dropping an engine closes it: it can be opened again at once, even while another store of
+/// the same engine in this process keeps its background work busy (sled 0.34.7 shares one thread
+/// pool between databases, and a job of that pool can hold a dropped database's locked file).
+fn reopen_at_once_while_another_store_is_busy(kind: EngineKind) {
+    const REOPENS: u64 = 100;
+    let busy_dir = tempdir();
+    let stop = Arc::new(AtomicBool::new(false));
+    let busy = {
+        let stop = Arc::clone(&stop);
+        let engine = open(kind, busy_dir.path());
+        std::thread::spawn(move || {
+            let mut n = 0_u64;
+            while !stop.load(Ordering::Relaxed) {
+                let mut batch = Batch::new();
+                batch.put(EVENTS, n.to_be_bytes(), vec![7; 4096]);
+                commit(&*engine, batch);
+                n += 1;
+            }
+        })
+    };
+    let dir = tempdir();
+    for round in 0..REOPENS {
+        let engine = open(kind, dir.path());
+        assert_eq!(
+            engine.get(HEADS, b"round").unwrap(),
+            round.checked_sub(1).map(|r| r.to_be_bytes().to_vec()),
+            "after reopen {round}"
+        );
+        let mut batch = Batch::new();
+        batch.put(HEADS, b"round".as_slice(), round.to_be_bytes());
+        batch.put(EVENTS, round.to_be_bytes(), vec![1; 64 * 1024]);
+        commit(&*engine, batch);
+    }
+    stop.store(true, Ordering::Relaxed);
+    busy.join().expect("the busy store's thread");
 }
 
 fn assert_refused(engine: &dyn KvEngine, batch: Batch, expected: &[BatchProblem]) {
