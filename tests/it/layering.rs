@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("store", 2),
     ("projections", 2),
     ("render", 3),
+    ("store-postgres", 3),
     ("live", 3),
     ("demo", 3),
     ("api", 4),
@@ -30,7 +31,7 @@ const HOMES: &[(&str, &str)] = &[
     ("sled", "kv"),
     ("clap", "verkstall"),
     ("axum", "api"),
-    ("tokio-postgres", "store"),
+    ("tokio-postgres", "store-postgres"),
 ];
 
 /// What the domain never knows: storage, async, HTTP, the command line.
