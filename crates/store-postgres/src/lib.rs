@@ -1,0 +1,379 @@
+//! verkstall's event store on PostgreSQL: the same [`store::EventStore`] as the embedded store,
+//! for deployments of several nodes against one database.
+//!
+//! [`PgStore::connect`] applies verkstall's schema (versioned migrations in the schema
+//! `verkstall`, see [`SCHEMA_VERSION`]) and serves the trait. The event-store logic that is
+//! not storage — the §6 rules (`domain::rules::check_append`), the canonical JSON
+//! (`RecordedEvent::to_json`), the hash chain (`store::chain_hash`) — is the one the embedded
+//! store uses; a log copied from one engine to the other verifies the same.
+//!
+//! # Guarantees
+//! - An append is acknowledged only after its transaction committed (PostgreSQL's durability:
+//!   keep `synchronous_commit = on`, and `fsync = on`).
+//! - **One global order, one chain.** Every append and import locks the single head row
+//!   (`verkstall.head`, the commit point) and updates it in the same transaction as its events.
+//!   Writers of all nodes are therefore serialised: each reads the log as the previous writer
+//!   committed it, takes the next positions (gap-free, contiguous from 1), links the next hash
+//!   (`hash = SHA-256(previous hash ‖ the line without its hash)`, over the bytes as stored),
+//!   and checks the §6 rules against the stream as stored, so two concurrent appends can never
+//!   both pass against a stale stream. The price: appends are not parallel across nodes; their
+//!   throughput is that of one transaction at a time (see the crate's `examples/bench.rs`).
+//! - **Optimistic concurrency across nodes** is the unique constraint on `(decision_id,
+//!   version)`, not a lock of this process; `event_id` is unique too. A request that meets
+//!   either is checked again and answered as a conflict or a duplicate.
+//! - `recorded_at` comes from the database clock (`clock_timestamp()`, which PostgreSQL keeps to
+//!   the microsecond, as the log does), taken after the head lock, and never earlier than the
+//!   head's: it never goes backwards along positions, whichever node's clock or whichever
+//!   database server (after a failover) is behind.
+//! - **Readers never skip an event.** Rows carry their transaction id (`xid8`); readers take
+//!   only the prefix below the oldest transaction still running (see [`read`](self#reading)).
+//!
+//! # Reading
+//! With the head row serialising writers, positions are assigned in commit order, and a
+//! transaction becomes visible before it releases its locks, so "`position <=` the committed
+//! head" would already be a safe bound *today*. Readers nevertheless bound themselves by the
+//! transaction ids (`tx < pg_snapshot_xmin(pg_current_snapshot())`): that rule stays true if
+//! the writers are ever made concurrent (positions from a sequence, several head rows), on a
+//! standby that applies commits in WAL order, and against a writer that took a position
+//! without the head lock — cases where the head alone would let a reader pass a position that
+//! a slower transaction commits later. It is the proven technique for a gap-free feed from
+//! PostgreSQL; a timer that skips a missing position is not used anywhere.
+//!
+//! Its pitfalls, and what verkstall does about them:
+//! - **Long transactions.** The horizon is cluster-wide: any transaction that holds a
+//!   transaction id (it wrote something), in any database of the cluster, holds every reader
+//!   back until it ends. Readers then wait at most [`SETTLE_WAIT_MAX`] and answer with the
+//!   settled prefix (shorter, never with a hole); followers are woken when the horizon moves.
+//!   Keep write transactions short on verkstall's cluster (`idle_in_transaction_session_timeout`,
+//!   no long batch jobs beside it) and watch `pg_stat_activity.backend_xid` ages. Read-only
+//!   transactions (a `pg_dump`) hold no transaction id and do not hold readers back.
+//! - **Restore into a new cluster.** A logical dump restored elsewhere keeps the old cluster's
+//!   ids in `tx`; the new cluster's counter may be behind them, which would hide those rows from
+//!   every reader. At every start, under the migration lock, rows whose `tx` is beyond anything
+//!   this cluster has handed out are marked settled (`tx = 0`) and a warning says how many.
+//!   A physical copy (`pg_basebackup`, `pg_upgrade`) keeps the counter and needs nothing.
+//! - Transaction id wraparound does not apply: `xid8` is the 64-bit, epoch-qualified id.
+//!
+//! # Following
+//! [`EventStore::watch_head`] carries the settled head; it is woken by `LISTEN/NOTIFY` across
+//! nodes, and looks again on a timer ([`FOLLOW_POLL_INTERVAL`]) in case a notification was lost.
+//! `store::subscription` runs on it unchanged, with checkpoints in `verkstall.checkpoints`.
+//!
+//! # Connections
+//! A store holds three connections: one for writes (a transaction at a time, behind a lock:
+//! the head row would serialise them anyway), one for reads (single statements, pipelined),
+//! one to listen. A lost connection fails the calls that need it ([`StoreError::Stopped`]);
+//! the store does not reconnect by itself: connect again.
+
+mod error;
+mod follow;
+mod plan;
+mod read;
+mod schema;
+mod scratch;
+mod tx;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{DecisionId, NewEvent, RecordedEvent};
+use store::{
+    Appended, Clock, EventStore, ExpectedVersion, Head, ImportOptions, Imported, Refusal,
+    StoreError,
+};
+use tokio::sync::{Mutex, Notify, watch};
+use tokio::task::AbortHandle;
+use tokio_postgres::{Client, NoTls};
+
+use crate::error::db;
+
+pub use follow::FOLLOW_POLL_INTERVAL;
+pub use schema::SCHEMA_VERSION;
+pub use scratch::{ScratchDatabase, TEST_SERVER_DEFAULT};
+
+/// Events in one append request, at most (the embedded store's limit; imports have none).
+pub const APPEND_EVENTS_MAX: usize = 1000;
+/// Bytes of stored events in one append request, at most (the embedded store's limit).
+pub const APPEND_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Events read in one statement, at most.
+pub const READ_PAGE_EVENTS_MAX: usize = 10_000;
+/// Rows inserted by one statement of an import, at most.
+pub const INSERT_CHUNK_ROWS: usize = 5_000;
+/// How long a reader waits for the horizon to reach the head it saw committed, at most.
+pub const SETTLE_WAIT_MAX: Duration = Duration::from_secs(10);
+/// The longest subscriber name, in bytes (as in the embedded store).
+pub const SUBSCRIBER_NAME_BYTES_MAX: usize = 200;
+
+/// The channel of the head's notifications.
+const HEAD_CHANNEL: &str = "verkstall_head";
+
+/// The event store on PostgreSQL. Share it behind an `Arc`; dropping it closes its connections.
+pub struct PgStore {
+    writer: Mutex<Client>,
+    reader: Arc<Client>,
+    clock: Option<Clock>,
+    head: Arc<watch::Sender<u64>>,
+    /// Woken after this node's own commits, so its followers need not wait for the NOTIFY.
+    wake: Arc<Notify>,
+    tasks: Vec<AbortHandle>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("head", &*self.head.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `config` (a `postgres://` URL or `key=value` pairs), applies
+    /// the missing migrations, and starts following the head. `recorded_at` comes from the
+    /// database clock. Call on a tokio runtime: the connections run as its tasks.
+    pub async fn connect(config: &str) -> Result<PgStore, StoreError> {
+        PgStore::open(config, None).await
+    }
+
+    /// As [`PgStore::connect`], with `recorded_at` from `clock` instead of the database's
+    /// (for tests, and for replaying a log at a given time). It still never goes backwards.
+    pub async fn connect_with_clock(config: &str, clock: Clock) -> Result<PgStore, StoreError> {
+        PgStore::open(config, Some(clock)).await
+    }
+
+    async fn open(config: &str, clock: Option<Clock>) -> Result<PgStore, StoreError> {
+        let mut tasks = Vec::new();
+        let mut connect = async || -> Result<Client, StoreError> {
+            let (client, connection) = tokio_postgres::connect(config, NoTls).await.map_err(db)?;
+            tasks.push(
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::warn!(%error, "a PostgreSQL connection ended");
+                    }
+                })
+                .abort_handle(),
+            );
+            Ok(client)
+        };
+        let mut writer = connect().await?;
+        let reader = Arc::new(connect().await?);
+        let (listener, connection) = tokio_postgres::connect(config, NoTls).await.map_err(db)?;
+        let wake = Arc::new(Notify::new());
+        tasks.push(tokio::spawn(follow::listen(connection, Arc::clone(&wake))).abort_handle());
+        schema::migrate(&mut writer).await?;
+        listener
+            .batch_execute(&format!("LISTEN {HEAD_CHANNEL}"))
+            .await
+            .map_err(db)?;
+        let start = read::horizon(&reader).await?;
+        let head = Arc::new(watch::channel(start.settled).0);
+        tasks.push(
+            tokio::spawn(follow::follow(
+                Arc::clone(&reader),
+                Arc::clone(&head),
+                Arc::clone(&wake),
+            ))
+            .abort_handle(),
+        );
+        // The listener's client must live as long as its connection is to stay subscribed.
+        tasks.push(
+            tokio::spawn(async move {
+                let _listener = listener;
+                std::future::pending::<()>().await;
+            })
+            .abort_handle(),
+        );
+        Ok(PgStore {
+            writer: Mutex::new(writer),
+            reader,
+            clock,
+            head,
+            wake,
+            tasks,
+        })
+    }
+
+    async fn write(&self, request: tx::Write) -> Result<Result<plan::Plan, Refusal>, StoreError> {
+        let mut writer = self.writer.lock().await;
+        let result = tx::write(&mut writer, self.clock.as_ref(), request).await;
+        if matches!(&result, Ok(Ok(plan)) if !plan.rows.is_empty()) {
+            self.wake.notify_one();
+        }
+        result
+    }
+
+    /// The position readers read up to (waiting a little for a lagging horizon).
+    async fn readable(&self) -> Result<u64, StoreError> {
+        Ok(read::settled(&self.reader).await?.settled)
+    }
+
+    async fn upto(&self, as_of: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        let settled = self.readable().await?;
+        match as_of {
+            Some(as_of) => read::position_as_of(&self.reader, settled, as_of).await,
+            None => Ok(settled),
+        }
+    }
+}
+
+#[async_trait]
+impl EventStore for PgStore {
+    async fn append(
+        &self,
+        decision_id: DecisionId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Result<Appended, Refusal>, StoreError> {
+        let planned = self
+            .write(tx::Write {
+                events,
+                single: Some((decision_id, expected)),
+                keep_recorded_at: false,
+                dry_run: false,
+            })
+            .await?;
+        Ok(planned.map(|plan| Appended {
+            duplicate: plan.rows.is_empty(),
+            version: plan.version,
+            events: plan.events,
+        }))
+    }
+
+    async fn import(
+        &self,
+        events: Vec<NewEvent>,
+        options: ImportOptions,
+    ) -> Result<Result<Imported, Refusal>, StoreError> {
+        let planned = self
+            .write(tx::Write {
+                events,
+                single: None,
+                keep_recorded_at: options.keep_recorded_at,
+                dry_run: options.dry_run,
+            })
+            .await?;
+        Ok(planned.map(|plan| plan.imported()))
+    }
+
+    async fn read_stream(
+        &self,
+        decision_id: DecisionId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let upto = self.upto(as_of).await?;
+        read::stream(&self.reader, decision_id, upto).await
+    }
+
+    async fn read_all(
+        &self,
+        after: u64,
+        limit: usize,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let upto = self.upto(as_of).await?;
+        read::events(&self.reader, after, upto, limit).await
+    }
+
+    async fn position_as_of(&self, as_of: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.upto(Some(as_of)).await
+    }
+
+    async fn head(&self) -> Result<Head, StoreError> {
+        let now = read::settled(&self.reader).await?;
+        if now.settled == 0 {
+            return Ok(Head {
+                position: 0,
+                recorded_at: None,
+            });
+        }
+        let recorded_at = if now.settled == now.committed {
+            now.committed_at
+        } else {
+            Some(read::recorded_at(&self.reader, now.settled).await?)
+        };
+        Ok(Head {
+            position: now.settled,
+            recorded_at,
+        })
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.head.subscribe()
+    }
+
+    async fn checkpoint(&self, subscriber: &str) -> Result<u64, StoreError> {
+        let row = self
+            .reader
+            .query_opt(
+                "SELECT position FROM verkstall.checkpoints WHERE subscriber = $1",
+                &[&subscriber],
+            )
+            .await
+            .map_err(db)?;
+        Ok(row.map_or(0, |r| to_u64(r.get(0))))
+    }
+
+    async fn save_checkpoint(&self, subscriber: &str, position: u64) -> Result<(), StoreError> {
+        if subscriber.is_empty() || subscriber.len() > SUBSCRIBER_NAME_BYTES_MAX {
+            return Err(StoreError::Invalid(format!(
+                "a subscriber name has 1 to {SUBSCRIBER_NAME_BYTES_MAX} bytes"
+            )));
+        }
+        let committed = read::horizon(&self.reader).await?.committed;
+        if position > committed {
+            return Err(StoreError::Invalid(format!(
+                "a checkpoint at position {position} is beyond the log's head ({committed})"
+            )));
+        }
+        self.reader
+            .execute(
+                "INSERT INTO verkstall.checkpoints (subscriber, position) VALUES ($1, $2)
+                 ON CONFLICT (subscriber) DO UPDATE SET position = excluded.position",
+                &[&subscriber, &to_i64(position)],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+/// Decodes a stored line strictly, checking it sits where it is stored.
+pub(crate) fn decode_line(position: u64, line: &[u8]) -> Result<RecordedEvent, StoreError> {
+    let text = std::str::from_utf8(line).map_err(|_| StoreError::Corrupt {
+        position,
+        detail: "the stored event is not UTF-8".into(),
+    })?;
+    let event = RecordedEvent::from_json(text).map_err(|e| StoreError::Corrupt {
+        position,
+        detail: format!("the stored event does not parse: {e}"),
+    })?;
+    if event.position != position {
+        return Err(StoreError::Corrupt {
+            position,
+            detail: format!("the event stored here says position {}", event.position),
+        });
+    }
+    Ok(event)
+}
+
+/// A position or version as PostgreSQL's `bigint`.
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).expect("positions and versions stay below 2^63")
+}
+
+/// A `bigint` read back (the columns are checked to be positive).
+pub(crate) fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).expect("the schema keeps positions and versions non-negative")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,266 @@
+//! The write transaction of an append or an import.
+//!
+//! 1. `SELECT … FROM verkstall.head FOR UPDATE`: the head row is the commit point and the one
+//!    lock every writer of every node takes, so writers are serialised and each one reads the
+//!    log as the previous one committed it (READ COMMITTED: every later statement of the
+//!    transaction takes a fresh snapshot, after the lock was granted).
+//! 2. The time: the database clock (`clock_timestamp()`, microseconds, as stored), or the clock
+//!    given at connect, never earlier than the head's `recorded_at`.
+//! 3. What the request touches, read under the lock: stored events with the request's ids, the
+//!    streams it writes to, the decisions its `replaces` name. [`crate::plan`] checks it all.
+//! 4. The rows (in chunks, by `unnest`), the head row, a `NOTIFY`, then `COMMIT`.
+//!
+//! The unique constraints (`(decision_id, version)`, `event_id`) hold even for a writer that
+//! skipped the lock; should one fire, the transaction is rolled back and the request is checked
+//! again from the start, where it meets the other writer's events as an ordinary conflict or
+//! duplicate. A refusal or a dry run rolls back: nothing is written.
+//!
+//! If `COMMIT` itself fails with the connection, the outcome is unknown: the caller retries with
+//! the same event ids, and idempotency answers with the original positions if it had landed.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use domain::{DecisionId, EventData, EventId, NewEvent, RecordedEvent};
+use store::{Clock, ExpectedVersion, Refusal, StoreError};
+use tokio_postgres::{Client, Transaction};
+use uuid::Uuid;
+
+use crate::error::{db, is_unique_violation};
+use crate::plan::{self, Plan, Request, Stored, Tail};
+use crate::{HEAD_CHANNEL, INSERT_CHUNK_ROWS, to_i64, to_u64};
+
+/// Tries of a request whose insert met a unique violation (another writer got there first).
+const UNIQUE_VIOLATION_TRIES_MAX: usize = 3;
+
+/// A write request.
+pub(crate) struct Write {
+    pub events: Vec<NewEvent>,
+    pub single: Option<(DecisionId, ExpectedVersion)>,
+    pub keep_recorded_at: bool,
+    pub dry_run: bool,
+}
+
+/// Runs a write request in one transaction; the plan it committed (or would have, on a dry run).
+pub(crate) async fn write(
+    client: &mut Client,
+    clock: Option<&Clock>,
+    request: Write,
+) -> Result<Result<Plan, Refusal>, StoreError> {
+    let ids = match plan::ids(&request.events, request.single.map(|(d, _)| d)) {
+        Ok(ids) => ids,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt(client, clock, &request, &ids).await {
+            Err(Failure::Unique(error)) if tries < UNIQUE_VIOLATION_TRIES_MAX => {
+                tracing::warn!(%error, "a unique constraint fired under the head lock; checking again");
+            }
+            Err(Failure::Unique(error)) | Err(Failure::Store(error)) => return Err(error),
+            Ok(result) => return Ok(result),
+        }
+    }
+}
+
+enum Failure {
+    /// A unique constraint fired: worth checking the request again.
+    Unique(StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Failure {
+        Failure::Store(error)
+    }
+}
+
+async fn attempt(
+    client: &mut Client,
+    clock: Option<&Clock>,
+    request: &Write,
+    ids: &[EventId],
+) -> Result<Result<Plan, Refusal>, Failure> {
+    let tx = client.transaction().await.map_err(db)?;
+    let tail = lock_head(&tx).await?;
+    let now = match clock {
+        Some(clock) => {
+            let now = clock();
+            DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+        }
+        None => tx
+            .query_one("SELECT clock_timestamp()", &[])
+            .await
+            .map_err(db)?
+            .get(0),
+    };
+    let now = tail.recorded_at.map_or(now, |last| now.max(last));
+    let stored = read_touched(&tx, &request.events, ids).await?;
+    let plan = match plan::plan(
+        request.events.clone(),
+        ids,
+        Request {
+            single: request.single,
+            keep_recorded_at: request.keep_recorded_at,
+            now,
+        },
+        &stored,
+        tail,
+    )? {
+        Ok(plan) => plan,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    if request.dry_run || plan.rows.is_empty() {
+        // Dropping the transaction rolls it back.
+        return Ok(Ok(plan));
+    }
+    for chunk in plan.rows.chunks(INSERT_CHUNK_ROWS) {
+        let positions: Vec<i64> = chunk.iter().map(|r| to_i64(r.record.position)).collect();
+        let decisions: Vec<Uuid> = chunk
+            .iter()
+            .map(|r| *r.record.decision_id.as_uuid())
+            .collect();
+        let versions: Vec<i64> = chunk.iter().map(|r| to_i64(r.record.version)).collect();
+        let event_ids: Vec<Uuid> = chunk.iter().map(|r| *r.record.event_id.as_uuid()).collect();
+        let recorded: Vec<DateTime<Utc>> = chunk.iter().map(|r| r.record.recorded_at).collect();
+        let lines: Vec<&[u8]> = chunk.iter().map(|r| r.line.as_slice()).collect();
+        let inserted = tx
+            .execute(
+                "INSERT INTO verkstall.events (position, decision_id, version, event_id, recorded_at, line)
+                 SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::uuid[],
+                                      $5::timestamptz[], $6::bytea[])",
+                &[&positions, &decisions, &versions, &event_ids, &recorded, &lines],
+            )
+            .await;
+        match inserted {
+            Ok(n) => assert_eq!(n, chunk.len() as u64, "every planned row is inserted"),
+            Err(error) if is_unique_violation(&error) => return Err(Failure::Unique(db(error))),
+            Err(error) => return Err(db(error).into()),
+        }
+    }
+    let updated = tx
+        .execute(
+            "UPDATE verkstall.head SET position = $1, hash = $2, recorded_at = $3
+             WHERE position = $4",
+            &[
+                &to_i64(plan.tail.position),
+                &plan.tail.hash.as_slice(),
+                &plan.tail.recorded_at,
+                &to_i64(tail.position),
+            ],
+        )
+        .await
+        .map_err(db)?;
+    if updated != 1 {
+        return Err(StoreError::Corrupt {
+            position: tail.position,
+            detail: "the head row moved while this transaction held its lock".into(),
+        }
+        .into());
+    }
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&HEAD_CHANNEL, &plan.tail.position.to_string()],
+    )
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(Ok(plan))
+}
+
+/// Locks the head row and reads it.
+async fn lock_head(tx: &Transaction<'_>) -> Result<Tail, StoreError> {
+    let row = tx
+        .query_one(
+            "SELECT position, hash, recorded_at FROM verkstall.head FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(db)?;
+    let position = to_u64(row.get(0));
+    let hash: Vec<u8> = row.get(1);
+    let hash: [u8; 32] = hash.try_into().map_err(|_| StoreError::Corrupt {
+        position,
+        detail: "the head row's hash is not 32 bytes".into(),
+    })?;
+    Ok(Tail {
+        position,
+        hash,
+        recorded_at: row.get(2),
+    })
+}
+
+/// What the request touches: stored events with its ids, the streams it writes to, and which
+/// decisions named by its `replaces` exist.
+async fn read_touched(
+    tx: &Transaction<'_>,
+    events: &[NewEvent],
+    ids: &[EventId],
+) -> Result<Stored, StoreError> {
+    let id_uuids: Vec<Uuid> = ids.iter().map(|id| *id.as_uuid()).collect();
+    let mut stored = Stored::default();
+    for row in tx
+        .query(
+            "SELECT position, line FROM verkstall.events WHERE event_id = ANY($1)",
+            &[&id_uuids],
+        )
+        .await
+        .map_err(db)?
+    {
+        let event = crate::decode_line(to_u64(row.get(0)), row.get(1))?;
+        stored.by_id.insert(event.event_id, event);
+    }
+    let decisions: Vec<Uuid> = events
+        .iter()
+        .map(|e| *e.decision_id.as_uuid())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut streams: HashMap<DecisionId, Vec<RecordedEvent>> = HashMap::new();
+    for row in tx
+        .query(
+            "SELECT position, line FROM verkstall.events WHERE decision_id = ANY($1)
+             ORDER BY decision_id, version",
+            &[&decisions],
+        )
+        .await
+        .map_err(db)?
+    {
+        let event = crate::decode_line(to_u64(row.get(0)), row.get(1))?;
+        let stream = streams.entry(event.decision_id).or_default();
+        if event.version != stream.len() as u64 + 1 {
+            return Err(StoreError::Corrupt {
+                position: event.position,
+                detail: format!(
+                    "version {} of decision {} follows version {}",
+                    event.version,
+                    event.decision_id,
+                    stream.len()
+                ),
+            });
+        }
+        stream.push(event);
+    }
+    stored.streams = streams;
+    let replaced: Vec<Uuid> = events
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::DecisionGranted(grant) => grant.replaces.map(|d| *d.as_uuid()),
+            _ => None,
+        })
+        .collect();
+    if !replaced.is_empty() {
+        for row in tx
+            .query(
+                "SELECT DISTINCT decision_id FROM verkstall.events WHERE decision_id = ANY($1)",
+                &[&replaced],
+            )
+            .await
+            .map_err(db)?
+        {
+            stored.existing.insert(DecisionId::from_uuid(row.get(0)));
+        }
+    }
+    Ok(stored)
+}
