@@ -4,10 +4,21 @@
 //! has gathered in one durable batch (group commit). Each request is atomic on its own: a
 //! refused request writes nothing and does not disturb the others in its group.
 //!
+//! **Pipelined.** The writer thread stages groups; a second thread, the committer, commits them
+//! one at a time, in order. While group N is being committed and fsynced, the writer checks,
+//! serialises and hashes group N+1 on top of N's staged state, gathering every request that
+//! arrives meanwhile, and hands N+1 over as soon as N's commit has returned. At most one group
+//! is in flight. Group N+1 is staged against state that is not yet durable, so nothing of it is
+//! answered before it is itself committed, and if N's commit fails, N+1 is never committed: every
+//! request of it is answered with [`StoreError::Stopped`] (its refusals too, since they were
+//! judged against N). An append is therefore still acknowledged only after its own batch is
+//! durable, and the commits, their anchor records and the published head follow position order.
+//!
 //! The commit point is `meta/head`: it moves in the same batch as the events it covers. An
 //! import too large for one batch writes its events in several batches *above* the commit point,
 //! where no reader looks, and moves the commit point in the last one; a crash in between leaves
-//! entries that opening the store removes.
+//! entries that opening the store removes. An import runs alone: the writer waits until nothing
+//! is in flight before and after it.
 //!
 //! After any failure to commit, the writer stops taking writes (the outcome on disk is unknown);
 //! reopening the store recovers from what is on disk.
@@ -16,13 +27,14 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc as sync_mpsc;
 
 use chrono::{DateTime, Utc};
 use domain::rules::{StreamEvent, check_append};
 use domain::time::business_date;
 use domain::{DecisionId, EventData, EventId, NewEvent, RecordedEvent};
 use kv::{Batch, KvEngine};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::anchor::Anchor;
 use crate::api::{
@@ -39,7 +51,7 @@ use crate::layout::{
 /// Requests waiting for the writer, at most.
 pub(crate) const QUEUE_REQUESTS_MAX: usize = 4096;
 /// Requests gathered into one group commit, at most.
-const GROUP_REQUESTS_MAX: usize = 1024;
+const GROUP_REQUESTS_MAX: usize = 4096;
 /// A group is committed once its batch holds this many operations (well below kv's limit).
 const GROUP_BATCH_OPS_MAX: usize = 32_768;
 /// A group is committed once its batch holds this many bytes (well below kv's limit).
@@ -52,6 +64,8 @@ const STREAM_CACHE_DECISIONS_MAX: usize = 20_000;
 pub const APPEND_EVENTS_MAX: usize = 1000;
 /// Bytes of stored events in one append request, at most.
 pub const APPEND_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Name of the committer thread (the writer thread is `verkstall-writer`).
+pub(crate) const COMMITTER_THREAD_NAME: &str = "verkstall-commit";
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
@@ -97,7 +111,7 @@ impl Shared {
     }
 }
 
-/// Starts the writer thread.
+/// Starts the writer thread (which starts the committer thread and joins it when it ends).
 pub(crate) fn spawn(
     shared: Arc<Shared>,
     clock: Clock,
@@ -105,6 +119,18 @@ pub(crate) fn spawn(
     anchor: Anchor,
     commands: mpsc::Receiver<Command>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let (groups, group_rx) = sync_mpsc::sync_channel::<Group>(1);
+    let (done_tx, done) = sync_mpsc::channel::<Outcome>();
+    let wake = Arc::new(Notify::new());
+    let committer = Committer {
+        shared: Arc::clone(&shared),
+        anchor,
+        done: done_tx,
+        wake: Arc::clone(&wake),
+    };
+    let committer = std::thread::Builder::new()
+        .name(COMMITTER_THREAD_NAME.into())
+        .spawn(move || committer.run(group_rx))?;
     std::thread::Builder::new()
         .name("verkstall-writer".into())
         .spawn(move || {
@@ -112,183 +138,368 @@ pub(crate) fn spawn(
                 shared,
                 clock,
                 tail,
-                anchor,
                 stopped: None,
                 cache: HashMap::new(),
+                in_flight: false,
+                in_flight_ids: HashMap::new(),
+                groups: Some(groups),
+                done,
+                wake,
             }
-            .run(commands)
+            .run(commands);
+            let _ = committer.join();
         })
+}
+
+/// A group handed to the committer: its batch (without the commit point), the tail it leads to,
+/// and the replies owed once it is durable.
+struct Group {
+    batch: Batch,
+    tail: Tail,
+    owed: Vec<Owed>,
+}
+
+/// What the committer reports about the group it was given.
+enum Outcome {
+    Committed,
+    Failed(String),
+}
+
+/// The committer thread: commits each group it is given, then records the anchor, publishes the
+/// head and answers the group's requests.
+struct Committer {
+    shared: Arc<Shared>,
+    anchor: Anchor,
+    done: sync_mpsc::Sender<Outcome>,
+    wake: Arc<Notify>,
+}
+
+impl Committer {
+    fn run(mut self, groups: sync_mpsc::Receiver<Group>) {
+        while let Ok(group) = groups.recv() {
+            let outcome = self.commit(group);
+            // The writer may be gone already (it waits for the last outcome before it ends).
+            let _ = self.done.send(outcome);
+            self.wake.notify_one();
+        }
+    }
+
+    fn commit(&mut self, group: Group) -> Outcome {
+        let Group {
+            mut batch,
+            tail,
+            owed,
+        } = group;
+        batch.put(META, HEAD_KEY.to_vec(), tail.encode());
+        if let Err(error) = self.shared.kv.commit(batch) {
+            let reason = StoreError::Kv(error).to_string();
+            tracing::error!(%reason, "the writer stops taking writes");
+            // Refusals in the group were judged against committed state and the group's own
+            // earlier requests; they stand, as they did before the writer was pipelined.
+            answer_stopped(owed, &reason, true);
+            return Outcome::Failed(reason);
+        }
+        self.anchor.record(&tail);
+        self.shared.publish(tail);
+        answer(owed);
+        Outcome::Committed
+    }
 }
 
 struct Writer {
     shared: Arc<Shared>,
     clock: Clock,
+    /// The tail of everything staged and handed to the committer (the committed tail when
+    /// nothing is in flight).
     tail: Tail,
-    anchor: Anchor,
     stopped: Option<String>,
-    /// Decoded streams as committed (at `tail`): lent to each group's `Pending` and taken back
-    /// only after its commit succeeded, so it never holds anything uncommitted.
+    /// Decoded streams at `tail`: lent to each group's `Pending` and taken back when the group
+    /// is handed to the committer. It may hold the in-flight group's events, which are not yet
+    /// durable; if that commit fails the writer stops, so they are never built on.
     cache: HashMap<DecisionId, Vec<RecordedEvent>>,
+    /// Whether a group is being committed.
+    in_flight: bool,
+    /// The in-flight group's events by id (as `Pending::staged`), until the next group takes
+    /// them over: readers of the key-value layer may not see them yet.
+    in_flight_ids: HashMap<EventId, (DecisionId, usize)>,
+    /// To the committer; `None` once the writer has finished.
+    groups: Option<sync_mpsc::SyncSender<Group>>,
+    done: sync_mpsc::Receiver<Outcome>,
+    wake: Arc<Notify>,
 }
 
 /// A reply owed once the group's batch is committed.
 enum Owed {
     Append(Reply<Result<Appended, Refusal>>, Result<Appended, Refusal>),
+    Import(Reply<Result<Imported, Refusal>>, Imported),
     Checkpoint(Reply<()>),
+}
+
+/// Answers a committed group's requests.
+fn answer(owed: Vec<Owed>) {
+    for o in owed {
+        match o {
+            Owed::Append(reply, result) => {
+                let _ = reply.send(Ok(result));
+            }
+            Owed::Import(reply, imported) => {
+                let _ = reply.send(Ok(Ok(imported)));
+            }
+            Owed::Checkpoint(reply) => {
+                let _ = reply.send(Ok(()));
+            }
+        }
+    }
+}
+
+/// Answers the requests of a group that will not be committed. A refusal is still an answer
+/// when it was judged against committed state (`refusals_stand`); judged on top of a group that
+/// failed, it is not.
+fn answer_stopped(owed: Vec<Owed>, reason: &str, refusals_stand: bool) {
+    let error = || StoreError::Stopped(reason.to_owned());
+    for o in owed {
+        match o {
+            Owed::Append(reply, Err(refusal)) if refusals_stand => {
+                let _ = reply.send(Ok(Err(refusal)));
+            }
+            Owed::Append(reply, _) => {
+                let _ = reply.send(Err(error()));
+            }
+            Owed::Import(reply, _) => {
+                let _ = reply.send(Err(error()));
+            }
+            Owed::Checkpoint(reply) => {
+                let _ = reply.send(Err(error()));
+            }
+        }
+    }
+}
+
+/// The group being gathered.
+struct Gathering {
+    pending: Pending,
+    owed: Vec<Owed>,
 }
 
 impl Writer {
     fn run(mut self, mut commands: mpsc::Receiver<Command>) {
-        while let Some(first) = commands.blocking_recv() {
-            let mut group = vec![first];
-            while group.len() < GROUP_REQUESTS_MAX {
+        let mut gathering: Option<Gathering> = None;
+        loop {
+            self.collect_outcomes(&mut gathering);
+            let ready = gathering.is_some();
+            let command = if ready && !self.in_flight {
+                // The disk is idle: take what is queued already, then hand the group over.
                 match commands.try_recv() {
-                    Ok(command) => group.push(command),
-                    Err(_) => break,
-                }
-            }
-            self.process(group);
-        }
-    }
-
-    /// A new group's work, starting from the committed state and the cached streams.
-    fn fresh(&mut self) -> Pending {
-        let mut pending = Pending::new(Arc::clone(&self.shared.kv), self.tail);
-        pending.streams = std::mem::take(&mut self.cache);
-        pending
-    }
-
-    fn process(&mut self, group: Vec<Command>) {
-        let mut pending = self.fresh();
-        let mut owed = Vec::new();
-        for command in group {
-            if let Some(reason) = &self.stopped {
-                reply_stopped(command, reason);
-                continue;
-            }
-            match command {
-                Command::Append {
-                    decision_id,
-                    expected,
-                    events,
-                    reply,
-                } => {
-                    // Not earlier than anything staged in this group either.
-                    let now = self.now_after(pending.tail.recorded_at);
-                    match pending.stage(events, Some((decision_id, expected)), false, now, false) {
-                        Ok(Ok(staged)) => {
-                            owed.push(Owed::Append(reply, Ok(staged.into_appended())))
-                        }
-                        Ok(Err(refusal)) => owed.push(Owed::Append(reply, Err(refusal))),
-                        Err(error) => {
-                            let _ = reply.send(Err(self.stop(&error)));
-                        }
+                    Ok(command) => Some(command),
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        self.hand_off(gathering.take());
+                        continue;
                     }
+                    Err(mpsc::error::TryRecvError::Disconnected) => None,
                 }
-                Command::Checkpoint {
-                    name,
-                    position,
-                    reply,
-                } => {
-                    pending.batch.put(
-                        CHECKPOINTS,
-                        name.into_bytes(),
-                        position_key(position).to_vec(),
-                    );
-                    owed.push(Owed::Checkpoint(reply));
+            } else if self.in_flight {
+                // Wait for a request or for the commit in flight, whichever comes first.
+                let wake = Arc::clone(&self.wake);
+                let woken = block_on(async {
+                    tokio::select! {
+                        biased;
+                        () = wake.notified() => None,
+                        command = commands.recv() => Some(command),
+                    }
+                });
+                match woken {
+                    Some(command) => command,
+                    None => continue,
                 }
-                Command::Import {
-                    events,
-                    options,
-                    reply,
-                } => {
-                    // Whatever is staged goes first; the import then runs alone.
-                    self.commit(
-                        std::mem::replace(
-                            &mut pending,
-                            Pending::new(Arc::clone(&self.shared.kv), self.tail),
-                        ),
-                        std::mem::take(&mut owed),
-                    );
-                    let result = self.import(events, options);
-                    let _ = reply.send(result);
-                    pending = self.fresh();
-                }
-            }
-            if pending.batch.len() >= GROUP_BATCH_OPS_MAX
-                || pending.batch.bytes() >= GROUP_BATCH_BYTES_MAX
-            {
-                self.commit(
-                    std::mem::replace(
-                        &mut pending,
-                        Pending::new(Arc::clone(&self.shared.kv), self.tail),
-                    ),
-                    std::mem::take(&mut owed),
-                );
-                pending = self.fresh();
+            } else {
+                commands.blocking_recv()
+            };
+            let Some(command) = command else { break };
+            self.take(command, &mut gathering);
+            let full = gathering.as_ref().is_some_and(|g| {
+                g.owed.len() >= GROUP_REQUESTS_MAX
+                    || g.pending.batch.len() >= GROUP_BATCH_OPS_MAX
+                    || g.pending.batch.bytes() >= GROUP_BATCH_BYTES_MAX
+            });
+            if full {
+                self.wait_idle(&mut gathering);
+                self.hand_off(gathering.take());
             }
         }
-        self.commit(pending, owed);
+        // The queue is closed: finish what was given, then let the committer end.
+        self.wait_idle(&mut gathering);
+        self.hand_off(gathering.take());
+        self.wait_idle(&mut gathering);
+        self.groups = None;
     }
 
-    /// The store's time for a new event: the clock, to the microsecond (what is stored), never
-    /// earlier than `last` — recorded_at never goes backwards, whatever the clock does.
-    fn now_after(&self, last: Option<DateTime<Utc>>) -> DateTime<Utc> {
-        let clock = (self.clock)();
-        let now = DateTime::from_timestamp_micros(clock.timestamp_micros()).unwrap_or(clock);
-        last.map_or(now, |last| now.max(last))
+    /// Takes the committer's reports, without waiting.
+    fn collect_outcomes(&mut self, gathering: &mut Option<Gathering>) {
+        while let Ok(outcome) = self.done.try_recv() {
+            self.settle(outcome, gathering);
+        }
     }
 
-    /// Commits a group's batch with the commit point, then answers every request in it.
-    fn commit(&mut self, mut pending: Pending, owed: Vec<Owed>) {
-        let streams = std::mem::take(&mut pending.streams);
-        if owed.is_empty() && pending.batch.is_empty() {
-            // Nothing staged: what was read is the committed state.
+    /// Waits until no group is in flight.
+    fn wait_idle(&mut self, gathering: &mut Option<Gathering>) {
+        while self.in_flight {
+            match self.done.recv() {
+                Ok(outcome) => self.settle(outcome, gathering),
+                Err(_) => {
+                    // The committer is gone without a word (it panicked): nothing is known.
+                    self.in_flight = false;
+                    self.stop_with("the committer thread ended".into(), gathering);
+                }
+            }
+        }
+    }
+
+    fn settle(&mut self, outcome: Outcome, gathering: &mut Option<Gathering>) {
+        self.in_flight = false;
+        match outcome {
+            Outcome::Committed => {}
+            Outcome::Failed(reason) => self.stop_with(reason, gathering),
+        }
+    }
+
+    /// Stops after a failed commit: the group being gathered was staged on top of it, so none
+    /// of it stands, and nothing staged is kept.
+    fn stop_with(&mut self, reason: String, gathering: &mut Option<Gathering>) {
+        if let Some(g) = gathering.take() {
+            answer_stopped(g.owed, &reason, false);
+        }
+        self.cache.clear();
+        self.in_flight_ids.clear();
+        if self.stopped.is_none() {
+            self.stopped = Some(reason);
+        }
+    }
+
+    /// Hands a gathered group to the committer (which must be idle), or answers it if the
+    /// writer has stopped, and takes its streams back as the cache.
+    fn hand_off(&mut self, gathering: Option<Gathering>) {
+        let Some(Gathering { pending, owed }) = gathering else {
+            return;
+        };
+        assert!(
+            !self.in_flight,
+            "one group in flight at most: groups commit in order"
+        );
+        let Pending {
+            batch,
+            tail,
+            streams,
+            staged,
+            ..
+        } = pending;
+        if let Some(reason) = &self.stopped {
+            // Something in this group stopped the writer: nothing more is written; refusals
+            // in it were judged against committed state.
+            answer_stopped(owed, reason, true);
+            self.cache.clear();
+            self.in_flight_ids.clear();
+            return;
+        }
+        if batch.is_empty() && tail == self.tail {
+            // Nothing to write (only duplicates and refusals): answered at once, as committed.
+            answer(owed);
             self.keep_streams(streams);
             return;
         }
-        if let Some(reason) = self.stopped.clone() {
-            // Something in this group stopped the writer: nothing more is written.
-            for o in owed {
-                match o {
-                    Owed::Append(reply, Err(refusal)) => {
-                        let _ = reply.send(Ok(Err(refusal)));
-                    }
-                    Owed::Append(reply, Ok(_)) => {
-                        let _ = reply.send(Err(StoreError::Stopped(reason.clone())));
-                    }
-                    Owed::Checkpoint(reply) => {
-                        let _ = reply.send(Err(StoreError::Stopped(reason.clone())));
-                    }
-                }
-            }
+        let groups = self
+            .groups
+            .as_ref()
+            .expect("the committer lives while the writer runs");
+        if groups.send(Group { batch, tail, owed }).is_err() {
+            self.stop_with("the committer thread ended".into(), &mut None);
             return;
         }
-        let wrote = pending.tail != self.tail || !pending.batch.is_empty();
-        if wrote {
-            pending
-                .batch
-                .put(META, HEAD_KEY.to_vec(), pending.tail.encode());
-            if let Err(error) = self.shared.kv.commit(pending.batch) {
-                self.stop(&StoreError::Kv(error));
-                return self.commit(Pending::new(Arc::clone(&self.shared.kv), self.tail), owed);
-            }
-            self.tail = pending.tail;
-            self.anchor.record(&self.tail);
-            self.shared.publish(self.tail);
+        self.tail = tail;
+        self.in_flight = true;
+        self.in_flight_ids = staged;
+        if streams.len() > STREAM_CACHE_DECISIONS_MAX {
+            // Forgetting streams is safe only once what they hold is readable from the kv layer.
+            let mut none = None;
+            self.wait_idle(&mut none);
+            self.cache = HashMap::new();
+            self.in_flight_ids.clear();
+        } else {
+            self.cache = streams;
         }
-        // Committed: the group's streams are now the committed state.
-        self.keep_streams(streams);
-        for o in owed {
-            match o {
-                Owed::Append(reply, result) => {
-                    let _ = reply.send(Ok(result));
-                }
-                Owed::Checkpoint(reply) => {
-                    let _ = reply.send(Ok(()));
+    }
+
+    /// A new group's work, starting from the staged state and the cached streams.
+    fn fresh(&mut self) -> Pending {
+        let mut pending = Pending::new(Arc::clone(&self.shared.kv), self.tail);
+        pending.streams = std::mem::take(&mut self.cache);
+        if self.in_flight {
+            pending.earlier = std::mem::take(&mut self.in_flight_ids);
+        } else {
+            self.in_flight_ids.clear();
+        }
+        pending
+    }
+
+    /// Stages one request into the group being gathered (starting one if needed).
+    fn take(&mut self, command: Command, gathering: &mut Option<Gathering>) {
+        if let Some(reason) = &self.stopped {
+            reply_stopped(command, reason);
+            return;
+        }
+        match command {
+            Command::Append {
+                decision_id,
+                expected,
+                events,
+                reply,
+            } => {
+                let g = self.gathering(gathering);
+                // Not earlier than anything staged, in this group or the one in flight.
+                let now = now_after(&self.clock, g.pending.tail.recorded_at);
+                match g
+                    .pending
+                    .stage(events, Some((decision_id, expected)), false, now, false)
+                {
+                    Ok(Ok(staged)) => g.owed.push(Owed::Append(reply, Ok(staged.into_appended()))),
+                    Ok(Err(refusal)) => g.owed.push(Owed::Append(reply, Err(refusal))),
+                    Err(error) => {
+                        let _ = reply.send(Err(self.stop(&error)));
+                    }
                 }
             }
+            Command::Checkpoint {
+                name,
+                position,
+                reply,
+            } => {
+                let g = self.gathering(gathering);
+                g.pending.batch.put(
+                    CHECKPOINTS,
+                    name.into_bytes(),
+                    position_key(position).to_vec(),
+                );
+                g.owed.push(Owed::Checkpoint(reply));
+            }
+            Command::Import {
+                events,
+                options,
+                reply,
+            } => {
+                // Whatever is staged goes first; the import then runs alone.
+                self.wait_idle(gathering);
+                self.hand_off(gathering.take());
+                self.wait_idle(gathering);
+                self.import(events, options, reply);
+                self.wait_idle(gathering);
+            }
         }
+    }
+
+    fn gathering<'g>(&mut self, gathering: &'g mut Option<Gathering>) -> &'g mut Gathering {
+        gathering.get_or_insert_with(|| Gathering {
+            pending: self.fresh(),
+            owed: Vec::new(),
+        })
     }
 
     fn keep_streams(&mut self, streams: HashMap<DecisionId, Vec<RecordedEvent>>) {
@@ -299,45 +510,55 @@ impl Writer {
         };
     }
 
+    /// Runs an import while nothing is in flight; its last batch, which moves the commit point,
+    /// goes through the committer like a group.
     fn import(
         &mut self,
         events: Vec<NewEvent>,
         options: ImportOptions,
-    ) -> Result<Result<Imported, Refusal>, StoreError> {
+        reply: Reply<Result<Imported, Refusal>>,
+    ) {
         if let Some(reason) = &self.stopped {
-            return Err(StoreError::Stopped(reason.clone()));
+            let _ = reply.send(Err(StoreError::Stopped(reason.clone())));
+            return;
         }
         // An import reads and writes around the cache; forgetting it keeps it true.
         if !options.dry_run {
             self.cache.clear();
         }
-        let now = self.now_after(self.tail.recorded_at);
+        let now = now_after(&self.clock, self.tail.recorded_at);
         let mut pending = Pending::new(Arc::clone(&self.shared.kv), self.tail);
         let staged =
             match pending.stage(events, None, options.keep_recorded_at, now, options.dry_run) {
                 Ok(Ok(staged)) => staged,
-                Ok(Err(refusal)) => return Ok(Err(refusal)),
-                Err(error) => return Err(self.stop(&error)),
+                Ok(Err(refusal)) => {
+                    let _ = reply.send(Ok(Err(refusal)));
+                    return;
+                }
+                Err(error) => {
+                    let _ = reply.send(Err(self.stop(&error)));
+                    return;
+                }
             };
         let imported = staged.imported();
         if options.dry_run || imported.appended == 0 {
-            return Ok(Ok(imported));
+            let _ = reply.send(Ok(Ok(imported)));
+            return;
         }
         // The staged batches above the commit point were committed as they filled; this one
         // moves the commit point.
         if let Some(error) = pending.partial_error.take() {
-            return Err(self.stop(&error));
+            let _ = reply.send(Err(self.stop(&error)));
+            return;
         }
-        pending
-            .batch
-            .put(META, HEAD_KEY.to_vec(), pending.tail.encode());
-        if let Err(error) = self.shared.kv.commit(pending.batch) {
-            return Err(self.stop(&StoreError::Kv(error)));
-        }
-        self.tail = pending.tail;
-        self.anchor.record(&self.tail);
-        self.shared.publish(self.tail);
-        Ok(Ok(imported))
+        // The import's streams are not kept: the next group reads what it needs afresh.
+        pending.streams.clear();
+        pending.staged.clear();
+        self.hand_off(Some(Gathering {
+            pending,
+            owed: vec![Owed::Import(reply, imported)],
+        }));
+        self.cache.clear();
     }
 
     fn stop(&mut self, error: &StoreError) -> StoreError {
@@ -345,6 +566,39 @@ impl Writer {
         tracing::error!(%reason, "the writer stops taking writes");
         self.stopped = Some(reason.clone());
         StoreError::Stopped(reason)
+    }
+}
+
+/// The store's time for a new event: the clock, to the microsecond (what is stored), never
+/// earlier than `last` — recorded_at never goes backwards, whatever the clock does.
+fn now_after(clock: &Clock, last: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let clock = clock();
+    let now = DateTime::from_timestamp_micros(clock.timestamp_micros()).unwrap_or(clock);
+    last.map_or(now, |last| now.max(last))
+}
+
+/// Runs a future to completion on this thread, parking it while the future waits. The writer
+/// waits on the queue and on the committer at once this way; both wake-ups come from tokio's
+/// channels and notifications, which need no runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let mut future = std::pin::pin!(future);
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        // A spurious wake-up only polls again.
+        std::thread::park();
     }
 }
 
@@ -406,6 +660,9 @@ struct Pending {
     streams: HashMap<DecisionId, Vec<RecordedEvent>>,
     /// Events staged in this group (not yet in the key-value layer), by id.
     staged: HashMap<EventId, (DecisionId, usize)>,
+    /// Events of the group in flight, by id: they may not be readable from the key-value layer
+    /// yet, but their streams are in `streams`.
+    earlier: HashMap<EventId, (DecisionId, usize)>,
     /// A failure while committing a partial import batch, reported when the import ends.
     partial_error: Option<StoreError>,
 }
@@ -426,6 +683,7 @@ impl Pending {
             batch: Batch::new(),
             streams: HashMap::new(),
             staged: HashMap::new(),
+            earlier: HashMap::new(),
             partial_error: None,
         }
     }
@@ -755,8 +1013,15 @@ impl Pending {
 
     /// The stored or staged event with this id.
     fn find_event(&mut self, event_id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
-        if let Some(&(decision_id, at)) = self.staged.get(&event_id) {
-            return Ok(Some(self.streams[&decision_id][at].clone()));
+        for staged in [&self.staged, &self.earlier] {
+            if let Some(&(decision_id, at)) = staged.get(&event_id) {
+                let event = self
+                    .streams
+                    .get(&decision_id)
+                    .and_then(|stream| stream.get(at))
+                    .expect("a staged event's stream is kept with it");
+                return Ok(Some(event.clone()));
+            }
         }
         let Some(value) = self.kv.get(EVENT_IDS, event_id.as_bytes())? else {
             return Ok(None);

@@ -119,8 +119,11 @@ pub fn disk_usage(path: &Path) -> std::io::Result<u64> {
     Ok(total)
 }
 
-/// Name of the store's writer thread (as `/proc` shows it, cut to 15 bytes).
+/// Name of the store's writer thread, which checks and stages groups (as `/proc` shows it, cut
+/// to 15 bytes).
 const WRITER_THREAD_COMM: &str = "verkstall-write";
+/// Name of the store's committer thread, which commits the staged groups (cut to 15 bytes).
+const COMMITTER_THREAD_COMM: &str = "verkstall-commi";
 
 /// How a thread spent its time, from `/proc/self/task/<tid>/schedstat`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -134,13 +137,22 @@ pub struct ThreadTimes {
 impl ThreadTimes {
     /// The store's writer threads alive in this process, summed (there is one per open store).
     pub fn of_writer() -> ThreadTimes {
+        ThreadTimes::of_threads(WRITER_THREAD_COMM)
+    }
+
+    /// The store's committer threads alive in this process, summed.
+    pub fn of_committer() -> ThreadTimes {
+        ThreadTimes::of_threads(COMMITTER_THREAD_COMM)
+    }
+
+    fn of_threads(name: &str) -> ThreadTimes {
         let mut total = ThreadTimes::default();
         let Ok(tasks) = fs::read_dir("/proc/self/task") else {
             return total;
         };
         for task in tasks.flatten() {
             let comm = fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-            if comm.trim_end() != WRITER_THREAD_COMM {
+            if comm.trim_end() != name {
                 continue;
             }
             let stat = fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();

@@ -201,7 +201,7 @@ fn measure_appends(
     eprintln!(
         "{label} {engine}: {appenders} appenders × {per_append} event(s)/append: {} events in {:.2} s, \
          {:.0} events/s, {:.0} appends/s, p50 {:.2} ms, p99 {:.2} ms, writer on CPU {:.0}% ({:.1} µs/event), \
-         waiting for a CPU {:.0}%, {written_per_event:.0} bytes written/event",
+         waiting for a CPU {:.0}%, committer {:.1} µs/event, {written_per_event:.0} bytes written/event",
         result.events,
         result.elapsed.as_secs_f64(),
         result.events_per_s(),
@@ -211,6 +211,7 @@ fn measure_appends(
         result.writer_on_cpu_percent(),
         result.writer_cpu_us_per_event(),
         result.writer_waiting_percent(),
+        result.committer_cpu_us_per_event(),
     );
     let name = match (appenders, per_append) {
         (1, 1) => "durable append, 1 appender, 1 event/append".to_owned(),
@@ -253,6 +254,11 @@ fn measure_appends(
         format!("{name}: writer thread CPU per event, µs"),
         Unit::Microseconds,
         result.writer_cpu_us_per_event(),
+    );
+    rows.add(
+        format!("{name}: committer thread CPU per event, µs"),
+        Unit::Microseconds,
+        result.committer_cpu_us_per_event(),
     );
     rows.add(
         format!("{name}: writer thread waiting for a CPU, % of wall"),

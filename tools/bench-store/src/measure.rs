@@ -35,8 +35,10 @@ pub struct AppendRun {
     pub elapsed: Duration,
     /// Each append call's latency, sorted.
     pub latencies: Vec<Duration>,
-    /// How the store's writer thread spent the measurement.
+    /// How the store's writer thread (checking and staging) spent the measurement.
     pub writer: ThreadTimes,
+    /// How the store's committer thread (the key-value commits and their fsyncs) spent it.
+    pub committer: ThreadTimes,
     /// Bytes written to storage during the measurement.
     pub disk_bytes_written: u64,
 }
@@ -57,6 +59,12 @@ impl AppendRun {
     /// sensitive to a busy machine than the rates.
     pub fn writer_cpu_us_per_event(&self) -> f64 {
         self.writer.on_cpu_ns as f64 / 1000.0 / self.events as f64
+    }
+
+    /// The committer thread's CPU time per event, in microseconds (the engine's commit, the
+    /// kernel's share of its writes and fsyncs included).
+    pub fn committer_cpu_us_per_event(&self) -> f64 {
+        self.committer.on_cpu_ns as f64 / 1000.0 / self.events as f64
     }
 
     /// The share of the measurement the writer thread was running on a CPU, in percent.
@@ -111,6 +119,7 @@ pub fn appends(
         shares[i % appenders].push(decision);
     }
     let writer_before = ThreadTimes::of_writer();
+    let committer_before = ThreadTimes::of_committer();
     let written_before = machine::bytes_written();
     let (elapsed, latencies) = runtime.block_on(async {
         let started = Instant::now();
@@ -125,6 +134,7 @@ pub fn appends(
         Ok::<_, Error>((started.elapsed(), latencies))
     })?;
     let writer = ThreadTimes::of_writer().since(writer_before);
+    let committer = ThreadTimes::of_committer().since(committer_before);
     let disk_bytes_written = machine::bytes_written().saturating_sub(written_before);
     let appends = latencies.len() as u64;
     let mut latencies = latencies;
@@ -142,6 +152,7 @@ pub fn appends(
         elapsed,
         latencies,
         writer,
+        committer,
         disk_bytes_written,
     })
 }
