@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::episodes::{Episode, episodes};
 use crate::facts::{DecisionView, Projection};
-use crate::worklist::{classify, is_reported, serialize_instant};
+use crate::worklist::{ItemKind, classify, is_reported, serialize_instant};
 
 /// Months after the start by which the individual is contacted (plus [`CONTACT_EXTRA_DAYS`]).
 pub const CONTACT_MONTHS: i32 = 2;
@@ -86,38 +86,83 @@ pub fn episode_deadlines(
     episode: &Episode,
     until: NaiveDate,
 ) -> Vec<(DeadlineKind, NaiveDate)> {
+    let mut out = Vec::new();
+    for_each_deadline(
+        episode,
+        until,
+        |kind, quarter| is_reported(view, episode, kind, quarter),
+        |kind, due| {
+            out.push((kind, due));
+            true
+        },
+    );
+    out
+}
+
+/// The first deadline of `episode` on or after `on` among those [`episode_deadlines`] lists up
+/// to `until` (the earliest; on the same day, the first kind), with whether a quarter's report is
+/// recorded answered by `reported(kind, quarter)`.
+pub fn next_deadline(
+    episode: &Episode,
+    on: NaiveDate,
+    until: NaiveDate,
+    reported: impl Fn(ItemKind, Quarter) -> bool,
+) -> Option<(DeadlineKind, NaiveDate)> {
+    let mut next: Option<(DeadlineKind, NaiveDate)> = None;
+    for_each_deadline(episode, until, reported, |kind, due| {
+        if due >= on && next.is_none_or(|(k, d)| (due, kind) < (d, k)) {
+            next = Some((kind, due));
+        }
+        // Quarterly reports fall due in quarter order, so after one on or after `on` every
+        // later one is later still.
+        !(kind == DeadlineKind::IvoReport && due >= on)
+    });
+    next
+}
+
+/// Calls `found(kind, due)` for each deadline of `episode` up to `until`, in the order of the
+/// routine and then quarter by quarter, until it returns false. `reported(kind, quarter)` says
+/// whether a quarter's report is recorded.
+fn for_each_deadline(
+    episode: &Episode,
+    until: NaiveDate,
+    reported: impl Fn(ItemKind, Quarter) -> bool,
+    mut found: impl FnMut(DeadlineKind, NaiveDate) -> bool,
+) {
     let r = episode.reference_date;
     let open_on = |due: NaiveDate| !episode.is_closed_by(due);
-    let mut out = Vec::new();
     if let Some(contact) = calendar::add_months(episode.start, CONTACT_MONTHS)
         .and_then(|d| d.checked_add_days(Days::new(CONTACT_EXTRA_DAYS)))
         && open_on(contact)
+        && !found(DeadlineKind::Contact, contact)
     {
-        out.push((DeadlineKind::Contact, contact));
+        return;
     }
     if let Ok(summary) = calendar::previous_working_day(r)
         && open_on(summary)
+        && !found(DeadlineKind::Summary, summary)
     {
-        out.push((DeadlineKind::Summary, summary));
+        return;
     }
     if episode.is_reportable()
         && let Ok(message) = calendar::next_working_day(r)
+        && !found(DeadlineKind::ReportMessage, message)
     {
-        out.push((DeadlineKind::ReportMessage, message));
+        return;
     }
     let mut quarter = Quarter::containing(r);
     while quarter.start() <= until {
         if let Some(kind) = classify(episode, quarter)
-            && !is_reported(view, episode, kind, quarter)
+            && !reported(kind, quarter)
+            && !found(DeadlineKind::IvoReport, quarter.ivo_report_due())
         {
-            out.push((DeadlineKind::IvoReport, quarter.ivo_report_due()));
+            return;
         }
         if episode.is_closed_by(quarter.start()) || quarter.year() >= calendar::LAST_YEAR {
             break;
         }
         quarter = quarter.next();
     }
-    out
 }
 
 /// Every deadline falling due in `[from, to]`, as known at `as_of`.

@@ -3,12 +3,12 @@
 
 use chrono::NaiveDate;
 use domain::rules::{ExecutionStatus, apply_status_change};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::facts::{DecisionView, FactKind};
 
 /// Why an episode opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EpisodeKind {
     /// The decision itself: waiting since the decision date.
@@ -18,7 +18,7 @@ pub enum EpisodeKind {
 }
 
 /// How an episode closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Fully executed.
@@ -28,7 +28,7 @@ pub enum Outcome {
 }
 
 /// One waiting episode of a decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Episode {
     /// 1 for the decision's own episode, then 2, 3, … for each interruption.
     pub number: u32,

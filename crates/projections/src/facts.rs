@@ -2,6 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::episodes::{Episode, episodes};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::codes::{Area, DelayReason, EndReason, Insats, Law, NoteKind, ReportKind};
 use domain::rules::{StatusChange, active_by_retraction};
@@ -199,22 +201,121 @@ pub enum ProjectionError {
     },
 }
 
+/// A decision's open episodes as the open-case index keeps them: what "open cases now" needs,
+/// worked out when the decision last changed, so the question reads no facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenEpisodes {
+    /// SoL or LSS.
+    pub law: Law,
+    /// The insats.
+    pub insats: Insats,
+    /// The episodes not closed at the head (one, for a stream that obeys the rules).
+    pub episodes: Vec<OpenEpisode>,
+}
+
+/// One open episode in the index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenEpisode {
+    /// The episode.
+    pub episode: Episode,
+    /// The `ReportedToIvo` recorded for its reference date: which report, for which quarter.
+    pub reports: Vec<(ReportKind, Quarter)>,
+}
+
+impl OpenEpisodes {
+    /// The open episodes of a decision as `view` knows it; `None` when none is open.
+    pub fn of(view: &DecisionView<'_>) -> Option<OpenEpisodes> {
+        let episodes: Vec<OpenEpisode> = episodes(view)
+            .into_iter()
+            .filter(|e| e.closed.is_none())
+            .map(|episode| OpenEpisode {
+                reports: view
+                    .facts
+                    .iter()
+                    .filter_map(|f| match f.kind {
+                        FactKind::Reported {
+                            kind,
+                            quarter,
+                            reference_date,
+                        } if reference_date == episode.reference_date => Some((kind, quarter)),
+                        _ => None,
+                    })
+                    .collect(),
+                episode,
+            })
+            .collect();
+        (!episodes.is_empty()).then_some(OpenEpisodes {
+            law: view.grant.law,
+            insats: view.grant.insats,
+            episodes,
+        })
+    }
+}
+
+impl OpenEpisode {
+    /// Whether a `ReportedToIvo` of `kind` for `quarter` is recorded for this episode (what
+    /// [`crate::worklist::is_reported`] says of the decision's facts).
+    pub fn is_reported(&self, kind: crate::worklist::ItemKind, quarter: Quarter) -> bool {
+        self.reports
+            .iter()
+            .any(|&(k, q)| k == kind.report_kind() && q == quarter)
+    }
+}
+
+/// A projection's parts other than its decisions, for [`Projection::from_parts`].
+#[derive(Debug, Clone, Default)]
+pub struct ProjectionParts {
+    /// The last position folded in.
+    pub head: u64,
+    /// The hash of the event at `head`.
+    pub head_hash: String,
+    /// The latest `occurred_on` folded in.
+    pub latest_occurred: Option<NaiveDate>,
+    /// `(first position, recorded_at)` each time `recorded_at` changes along the log.
+    pub recorded: Vec<(u64, DateTime<Utc>)>,
+    /// The open-episode index.
+    pub open: Vec<(DecisionId, OpenEpisodes)>,
+    /// The decisions changed since the index was refreshed.
+    pub stale: Vec<DecisionId>,
+}
+
 /// Every decision's facts, and when each position was recorded.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Projection {
-    decisions: HashMap<DecisionId, DecisionFacts>,
+    /// Every decision, in the order first granted (or loaded).
+    decisions: Vec<DecisionFacts>,
+    /// Where each decision is in `decisions`.
+    by_id: HashMap<DecisionId, usize>,
     head: u64,
     /// The hash of the last event folded in: ties a saved projection to the log it came from.
     head_hash: String,
     /// The latest `occurred_on` folded in.
     latest_occurred: Option<NaiveDate>,
-    /// Decisions with an open episode at the head: the index behind "now" questions. Fresh
-    /// when `dirty` is empty.
-    open: HashSet<DecisionId>,
+    /// Decisions with an open episode at the head, with what "now" questions need of them: the
+    /// index behind those questions. Fresh when `dirty` is empty.
+    open: HashMap<DecisionId, OpenEpisodes>,
     /// Decisions changed since the index was last refreshed.
     dirty: HashSet<DecisionId>,
     /// `(first position, recorded_at)` each time `recorded_at` changes along the log.
     recorded: Vec<(u64, DateTime<Utc>)>,
+}
+
+/// Two projections are equal when they hold the same decisions, whatever their order, and the
+/// same head, recorded moments and index.
+impl PartialEq for Projection {
+    fn eq(&self, other: &Projection) -> bool {
+        self.head == other.head
+            && self.head_hash == other.head_hash
+            && self.latest_occurred == other.latest_occurred
+            && self.recorded == other.recorded
+            && self.open == other.open
+            && self.dirty == other.dirty
+            && self.decisions.len() == other.decisions.len()
+            && self
+                .decisions
+                .iter()
+                .all(|d| other.decision(d.decision_id) == Some(d))
+    }
 }
 
 impl Projection {
@@ -251,23 +352,30 @@ impl Projection {
                     replaces: g.replaces,
                     area: g.area,
                 };
-                self.decisions.insert(
-                    event.decision_id,
-                    DecisionFacts {
-                        decision_id: event.decision_id,
-                        grant,
-                        facts: vec![fact],
-                    },
-                );
+                let decision = DecisionFacts {
+                    decision_id: event.decision_id,
+                    grant,
+                    facts: vec![fact],
+                };
+                match self.by_id.get(&event.decision_id) {
+                    // A second grant of a stream (the store's rules refuse it) starts it anew.
+                    Some(&index) => self.decisions[index] = decision,
+                    None => {
+                        self.by_id.insert(event.decision_id, self.decisions.len());
+                        self.decisions.push(decision);
+                    }
+                }
             }
             _ => {
-                let decision = self.decisions.get_mut(&event.decision_id).ok_or(
-                    ProjectionError::NoDecision {
-                        position: event.position,
-                        decision_id: event.decision_id,
-                    },
-                )?;
-                decision.facts.push(fact);
+                let index =
+                    *self
+                        .by_id
+                        .get(&event.decision_id)
+                        .ok_or(ProjectionError::NoDecision {
+                            position: event.position,
+                            decision_id: event.decision_id,
+                        })?;
+                self.decisions[index].facts.push(fact);
             }
         }
         if self
@@ -309,48 +417,96 @@ impl Projection {
     pub fn refresh_index(&mut self) {
         for decision_id in std::mem::take(&mut self.dirty) {
             let open = self
-                .decisions
-                .get(&decision_id)
+                .decision(decision_id)
                 .and_then(|d| d.view(self.head))
-                .is_some_and(|view| {
-                    crate::episodes::episodes(&view)
-                        .last()
-                        .is_some_and(|e| e.closed.is_none())
-                });
-            if open {
-                self.open.insert(decision_id);
-            } else {
-                self.open.remove(&decision_id);
+                .and_then(|view| OpenEpisodes::of(&view));
+            match open {
+                Some(open) => {
+                    self.open.insert(decision_id, open);
+                }
+                None => {
+                    self.open.remove(&decision_id);
+                }
             }
         }
     }
 
-    /// The decisions that can have an episode open on `on` as known at `position`: from the
-    /// index when it answers exactly that (fresh, at the head, `on` not before anything that
-    /// occurred), else every decision.
-    pub fn candidates_open_on(
+    /// The open episodes at the head, by decision, when the index answers exactly the question
+    /// "open on `on` as known at `position`": it is fresh, `position` is the head and `on` is
+    /// not before anything that occurred (so no episode closes or opens after `on`). `None`
+    /// when it does not: then every decision must be looked at.
+    pub fn open_index(
         &self,
         on: NaiveDate,
         position: u64,
-    ) -> Box<dyn Iterator<Item = &DecisionFacts> + '_> {
+    ) -> Option<impl Iterator<Item = (&DecisionId, &OpenEpisodes)>> {
         let exact = self.dirty.is_empty()
             && position == self.head
             && self.latest_occurred.is_none_or(|latest| on >= latest);
-        if exact {
-            Box::new(self.open.iter().filter_map(|id| self.decisions.get(id)))
-        } else {
-            Box::new(self.decisions.values())
+        exact.then(|| self.open.iter())
+    }
+
+    /// The latest `occurred_on` folded in.
+    pub fn latest_occurred(&self) -> Option<NaiveDate> {
+        self.latest_occurred
+    }
+
+    /// `(first position, recorded_at)` each time `recorded_at` changes along the log, in
+    /// position order.
+    pub fn recorded_changes(&self) -> &[(u64, DateTime<Utc>)] {
+        &self.recorded
+    }
+
+    /// The open-episode index as it stands (fresh or not), in no particular order.
+    pub fn indexed_open(&self) -> impl Iterator<Item = (&DecisionId, &OpenEpisodes)> {
+        self.open.iter()
+    }
+
+    /// The decisions changed since the index was last refreshed, in no particular order.
+    pub fn stale(&self) -> impl Iterator<Item = &DecisionId> {
+        self.dirty.iter()
+    }
+
+    /// Puts a projection back together from its parts (as [`Projection::decisions`],
+    /// [`Projection::head`], … give them), e.g. when loading a saved one. The parts are taken as
+    /// they come, the decisions in any number of parts: the caller answers for them belonging
+    /// together. `None` when a decision comes twice.
+    pub fn from_parts(
+        parts: ProjectionParts,
+        decisions: Vec<Vec<DecisionFacts>>,
+    ) -> Option<Projection> {
+        let mut all = Vec::with_capacity(decisions.iter().map(Vec::len).sum());
+        for part in decisions {
+            all.extend(part);
         }
+        let mut by_id = HashMap::with_capacity(all.len());
+        for (index, decision) in all.iter().enumerate() {
+            if by_id.insert(decision.decision_id, index).is_some() {
+                return None;
+            }
+        }
+        Some(Projection {
+            decisions: all,
+            by_id,
+            head: parts.head,
+            head_hash: parts.head_hash,
+            latest_occurred: parts.latest_occurred,
+            open: parts.open.into_iter().collect(),
+            dirty: parts.stale.into_iter().collect(),
+            recorded: parts.recorded,
+        })
     }
 
     /// One decision's facts.
     pub fn decision(&self, decision_id: DecisionId) -> Option<&DecisionFacts> {
-        self.decisions.get(&decision_id)
+        self.by_id
+            .get(&decision_id)
+            .map(|&index| &self.decisions[index])
     }
 
     /// Every decision, in no particular order.
     pub fn decisions(&self) -> impl Iterator<Item = &DecisionFacts> {
-        self.decisions.values()
+        self.decisions.iter()
     }
 
     /// How many decisions.

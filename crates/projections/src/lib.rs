@@ -21,7 +21,10 @@ pub mod open_cases;
 pub mod worklist;
 
 pub use episodes::{Episode, EpisodeKind, Outcome};
-pub use facts::{DecisionFacts, DecisionView, Fact, FactKind, Grant, Projection, ProjectionError};
+pub use facts::{
+    DecisionFacts, DecisionView, Fact, FactKind, Grant, OpenEpisode, OpenEpisodes, Projection,
+    ProjectionError, ProjectionParts,
+};
 
 #[cfg(test)]
 mod tests;

@@ -7,10 +7,10 @@ use domain::codes::{Insats, Law};
 use domain::rules::ExecutionStatus;
 use serde::Serialize;
 
-use crate::deadlines::{DeadlineKind, episode_deadlines};
-use crate::episodes::episodes;
+use crate::deadlines::{DeadlineKind, next_deadline};
+use crate::episodes::{Episode, episodes};
 use crate::facts::Projection;
-use crate::worklist::{serialize_instant, serialize_status};
+use crate::worklist::{is_reported, serialize_instant, serialize_status};
 
 /// How far ahead the next deadline is looked for, in months.
 const NEXT_DEADLINE_HORIZON_MONTHS: i32 = 15;
@@ -61,30 +61,66 @@ pub fn open_cases(projection: &Projection, on: NaiveDate, as_of: DateTime<Utc>) 
     let position = projection.position_as_of(as_of);
     let horizon = calendar::add_months(on, NEXT_DEADLINE_HORIZON_MONTHS).unwrap_or(on);
     let mut items = Vec::new();
-    for decision in projection.candidates_open_on(on, position) {
-        let Some(view) = decision.view(position) else {
-            continue;
-        };
-        for episode in episodes(&view).into_iter().filter(|e| e.is_open_on(on)) {
-            let next = episode_deadlines(&view, &episode, horizon)
-                .into_iter()
-                .filter(|&(_, due)| due >= on)
-                .min_by_key(|&(kind, due)| (due, kind));
-            items.push(OpenCase {
-                decision_id: view.decision_id,
-                episode: episode.number,
-                start_date: episode.start,
-                reference_date: episode.reference_date,
-                law: view.grant.law,
-                insats: view.grant.insats,
-                status: episode.status_on(on),
-                days_waiting: episode.days_waiting(on),
-                overdue: on > episode.reference_date,
-                next_deadline: next.map(|(_, due)| due),
-                next_deadline_kind: next.map(|(kind, _)| kind),
-            });
+    if let Some(index) = projection.open_index(on, position) {
+        for (&decision_id, open) in index {
+            for indexed in open.episodes.iter().filter(|e| e.episode.is_open_on(on)) {
+                let next = next_deadline(&indexed.episode, on, horizon, |kind, quarter| {
+                    indexed.is_reported(kind, quarter)
+                });
+                items.push(item(
+                    decision_id,
+                    open.law,
+                    open.insats,
+                    &indexed.episode,
+                    on,
+                    next,
+                ));
+            }
+        }
+    } else {
+        for decision in projection.decisions() {
+            let Some(view) = decision.view(position) else {
+                continue;
+            };
+            for episode in episodes(&view).into_iter().filter(|e| e.is_open_on(on)) {
+                let next = next_deadline(&episode, on, horizon, |kind, quarter| {
+                    is_reported(&view, &episode, kind, quarter)
+                });
+                items.push(item(
+                    view.decision_id,
+                    view.grant.law,
+                    view.grant.insats,
+                    &episode,
+                    on,
+                    next,
+                ));
+            }
         }
     }
     items.sort_by_key(|a| (a.reference_date, a.decision_id, a.episode));
     OpenCases { on, as_of, items }
+}
+
+/// One open episode as an item.
+fn item(
+    decision_id: DecisionId,
+    law: Law,
+    insats: Insats,
+    episode: &Episode,
+    on: NaiveDate,
+    next: Option<(DeadlineKind, NaiveDate)>,
+) -> OpenCase {
+    OpenCase {
+        decision_id,
+        episode: episode.number,
+        start_date: episode.start,
+        reference_date: episode.reference_date,
+        law,
+        insats,
+        status: episode.status_on(on),
+        days_waiting: episode.days_waiting(on),
+        overdue: on > episode.reference_date,
+        next_deadline: next.map(|(_, due)| due),
+        next_deadline_kind: next.map(|(kind, _)| kind),
+    }
 }

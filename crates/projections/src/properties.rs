@@ -13,8 +13,11 @@ use domain::event::{
 use domain::{DecisionId, EventData, EventId, Person, Quarter, RecordedEvent};
 use proptest::prelude::*;
 
+use crate::deadlines::{episode_deadlines, next_deadline};
+use crate::episodes::episodes;
 use crate::facts::Projection;
-use crate::worklist::ivo_worklist;
+use crate::open_cases::open_cases;
+use crate::worklist::{is_reported, ivo_worklist};
 
 /// One step of a generated history: which decision, how many days later, what.
 #[derive(Debug, Clone)]
@@ -39,6 +42,7 @@ fn log(steps: &[Step]) -> Vec<RecordedEvent> {
     let mut recorded: DateTime<Utc> = "2023-01-02T08:00:00Z".parse().unwrap();
     let mut day = start;
     let mut granted = [false; 6];
+    let mut granted_on = [start; 6];
     let mut events: Vec<RecordedEvent> = Vec::new();
     for s in steps {
         day += Duration::days(s.days);
@@ -48,6 +52,7 @@ fn log(steps: &[Step]) -> Vec<RecordedEvent> {
             .unwrap();
         let data = if !granted[s.decision] {
             granted[s.decision] = true;
+            granted_on[s.decision] = day - Duration::days(s.days % 7);
             EventData::DecisionGranted(DecisionGranted {
                 person: Person {
                     id: domain::IdentityNumber::parse("19900101-T124", start).unwrap(),
@@ -85,11 +90,26 @@ fn log(steps: &[Step]) -> Vec<RecordedEvent> {
                     reason: DelayReason::NoPlaceAvailable,
                     text: None,
                 }),
-                6 => EventData::ReportedToIvo(ReportedToIvo {
-                    kind: ReportKind::New,
-                    quarter: Quarter::containing(day),
-                    reference_date: day,
-                }),
+                // A report of the decision's own episode: new in the quarter of its reference
+                // date, or a follow-up in one of the next two.
+                6 => {
+                    let reference_date = crate::episodes::reference_date(granted_on[s.decision]);
+                    let first = Quarter::containing(reference_date);
+                    let quarter = match s.days % 3 {
+                        0 => first,
+                        1 => first.next(),
+                        _ => first.next().next(),
+                    };
+                    EventData::ReportedToIvo(ReportedToIvo {
+                        kind: if quarter == first {
+                            ReportKind::New
+                        } else {
+                            ReportKind::FollowUp
+                        },
+                        quarter,
+                        reference_date,
+                    })
+                }
                 7 => match events
                     .iter()
                     .rev()
@@ -180,6 +200,50 @@ proptest! {
             let later = serde_json::to_string(&ivo_worklist(&after, q, None, as_of)).unwrap();
             prop_assert_eq!(&then, &again);
             prop_assert_eq!(&then, &later, "events recorded after the moment changed the report");
+        }
+    }
+
+    #[test]
+    fn open_cases_from_the_index_equal_a_full_scan(
+        steps in prop::collection::vec(step(), 1..80),
+        later in 0i64..800,
+    ) {
+        let events = log(&steps);
+        let scanning = replay(&events);
+        let mut indexed = scanning.clone();
+        indexed.refresh_index();
+        let latest = events.iter().map(|e| e.occurred_on).max().unwrap();
+        let now: DateTime<Utc> = "2100-01-01T00:00:00Z".parse().unwrap();
+        let on = latest + Duration::days(later);
+        prop_assert!(indexed.open_index(on, indexed.head()).is_some());
+        prop_assert!(scanning.open_index(on, scanning.head()).is_none());
+        prop_assert_eq!(open_cases(&indexed, on, now), open_cases(&scanning, on, now));
+    }
+
+    #[test]
+    fn the_next_deadline_is_the_first_of_the_deadlines(
+        steps in prop::collection::vec(step(), 1..80),
+        on_days in prop::collection::vec(-30i64..900, 1..6),
+    ) {
+        let events = log(&steps);
+        let projection = replay(&events);
+        let first: NaiveDate = "2023-01-02".parse().unwrap();
+        for decision in projection.decisions() {
+            let view = decision.view(projection.head()).unwrap();
+            for episode in episodes(&view) {
+                for &days in &on_days {
+                    let on = first + Duration::days(days);
+                    let until = on + Duration::days(450);
+                    let slow = episode_deadlines(&view, &episode, until)
+                        .into_iter()
+                        .filter(|&(_, due)| due >= on)
+                        .min_by_key(|&(kind, due)| (due, kind));
+                    let fast = next_deadline(&episode, on, until, |kind, quarter| {
+                        is_reported(&view, &episode, kind, quarter)
+                    });
+                    prop_assert_eq!(fast, slow);
+                }
+            }
         }
     }
 }
