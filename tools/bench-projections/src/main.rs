@@ -4,7 +4,8 @@
 //! It generates the demo municipality (`--decisions`, default 1 000 000), turns its events into
 //! stored events in memory (positions, versions; hashes are not needed by the fold), folds them,
 //! and times: the fold (events/s), refreshing the open-case index, the IVO report for a past
-//! quarter as of a past moment, and open cases now; and the memory the projection takes.
+//! quarter as of a past moment, and open cases now; the memory the projection takes; and saving
+//! and reading the snapshot file (`live`) in a temporary directory.
 //! Each query is the median of `--runs` (default 5) with min–max. Output: one Markdown table.
 //!
 //! Usage: `cargo run --release -p bench-projections -- [--decisions N] [--runs N] [--seed N]`
@@ -89,6 +90,22 @@ fn main() {
             .len()
     });
 
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = live::snapshot_path(dir.path());
+    let started = Instant::now();
+    live::save_snapshot(&projection, &path).expect("the snapshot saves");
+    let saved = started.elapsed();
+    let snapshot_bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    assert!(
+        live::read_snapshot(&path).is_some_and(|read| read == projection),
+        "the snapshot reads back equal"
+    );
+    let read_only = time(runs, || {
+        live::read_snapshot(&path)
+            .expect("the snapshot reads back")
+            .len()
+    });
+
     println!("## Projections in memory ({decisions} decisions, {total} events)\n");
     println!(
         "- Command: `cargo run --release -p bench-projections -- --decisions {decisions} --runs {runs} --seed {seed}`"
@@ -124,6 +141,15 @@ fn main() {
     println!(
         "| open cases now ({} items, from the index) | {} | ≤ 50 ms |",
         open_now.0, open_now.1
+    );
+    println!(
+        "| save the snapshot ({:.0} MB) | {:.2} s | |",
+        snapshot_bytes as f64 / 1e6,
+        saved.as_secs_f64()
+    );
+    println!(
+        "| read the snapshot (and drop it) | {} | CLI report ≤ 2 s |",
+        read_only.1
     );
     println!(
         "| open cases on {} as of a past moment ({} items, full scan) | {} | ≤ 2 s |",
