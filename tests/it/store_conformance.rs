@@ -1,6 +1,7 @@
 //! The store conformance suite: one set of cases, written once against `Arc<dyn EventStore>`,
-//! run on every engine (redb always; sled with `--features sled`; PostgreSQL joins by adding
-//! one `StoreFactory` and one line at the bottom of this file).
+//! run on every engine: redb always, sled with `--features sled`, and PostgreSQL always (a
+//! scratch database per case on the server `.ci/run` starts; see `fixtures::Postgres`). On
+//! PostgreSQL, "reopening" a store is connecting again to the same database.
 //!
 //! It proves, on each engine: optimistic concurrency (`Any`, `NoStream`, `Exact`) with refusals
 //! that write nothing; exactly one winner per version when appenders race on one stream; no
@@ -1697,3 +1698,4 @@ macro_rules! every_case {
 every_case!(redb, Embedded::new(store::EngineKind::Redb));
 #[cfg(feature = "sled")]
 every_case!(sled, Embedded::new(store::EngineKind::Sled));
+every_case!(postgres, Postgres::new());

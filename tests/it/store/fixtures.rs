@@ -234,6 +234,39 @@ impl StoreFactory for Embedded {
     }
 }
 
+/// PostgreSQL: a fresh scratch database per factory (created through the server's database
+/// `postgres`, dropped with the factory), so the cases run in parallel on one server.
+/// Opening again connects again: the PostgreSQL form of reopening a data directory.
+pub(crate) struct Postgres {
+    database: store_postgres::ScratchDatabase,
+}
+
+impl Postgres {
+    /// A fresh, empty database on the test server (`VERKSTALL_TEST_POSTGRES`, else
+    /// [`store_postgres::TEST_SERVER_DEFAULT`]).
+    pub(crate) fn new() -> Postgres {
+        let database = block_on(store_postgres::ScratchDatabase::create()).unwrap_or_else(|e| {
+            panic!("creating a scratch database (is PostgreSQL running?): {e}")
+        });
+        Postgres { database }
+    }
+}
+
+impl StoreFactory for Postgres {
+    fn open(&self, clock: Clock) -> Arc<dyn EventStore> {
+        let config = self.database.config();
+        let store = block_on(store_postgres::PgStore::connect_with_clock(&config, clock))
+            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.database.name()));
+        Arc::new(store)
+    }
+}
+
+/// Runs `future` to completion from synchronous code inside a multi-thread tokio runtime (the
+/// factories are synchronous; PostgreSQL's connections are tasks of the test's runtime).
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
+}
+
 /// Taken exclusively while this process spawns a child, shared while it opens a store.
 ///
 /// A child holds copies of the parent's file descriptors from the moment it is forked until it
