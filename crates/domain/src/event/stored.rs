@@ -1,0 +1,191 @@
+//! The fast decoder for stored lines: the canonical JSON the store writes
+//! ([`RecordedEvent::to_json`]), envelope fields in their one order, `hash` last.
+//!
+//! It reads the envelope by matching the canonical spelling byte for byte and hands only `data`
+//! to serde (the same derived types and the same checks as the strict parser, without path
+//! tracking). Anything it does not recognise as canonical — whitespace, another field order, an
+//! escaped string, a leap second, a malformed hash — makes it give up, and
+//! [`RecordedEvent::from_stored_json`] parses the line again with the strict parser, which either
+//! accepts it (a valid, non-canonical line: the same event) or names the field that is wrong.
+//! So for every line the result is the strict parser's; `tests.rs` checks that it is.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use serde::de::DeserializeSeed;
+
+use super::{
+    DataSeed, EVENT_BYTES_MAX, EnvelopeParts, EventType, ParseError, RecordedEvent, parse_date,
+};
+use crate::ids::{DecisionId, EventId};
+
+/// `,"hash":"` + 64 hex digits + `"}`: how every stored line ends.
+const HASH_SUFFIX_BYTES: usize = 9 + 64 + 2;
+
+impl RecordedEvent {
+    /// Parses a line as the store wrote it, fast when it is canonical; otherwise as
+    /// [`RecordedEvent::from_json`] does, with the same result and the same errors.
+    ///
+    /// For reading the log. `verify` keeps to the strict parser, which checks the same things
+    /// but reports every problem by field.
+    pub fn from_stored_json(text: &str) -> Result<RecordedEvent, ParseError> {
+        match decode_canonical(text) {
+            Some(event) => Ok(event),
+            None => RecordedEvent::from_json(text),
+        }
+    }
+}
+
+/// The event in a canonical stored line, or `None` when the line is not canonical or not valid.
+pub(super) fn decode_canonical(text: &str) -> Option<RecordedEvent> {
+    if text.len() > EVENT_BYTES_MAX {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let data_end = bytes.len().checked_sub(HASH_SUFFIX_BYTES)?;
+    let (head, suffix) = (text.get(..data_end)?, &bytes[data_end..]);
+    let hash = suffix
+        .strip_prefix(br#","hash":""#)?
+        .strip_suffix(br#""}"#)?;
+    if !hash.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    // `hash` is ASCII, checked above.
+    let hash = std::str::from_utf8(hash).ok()?.to_owned();
+
+    let mut cursor = Cursor { rest: head };
+    cursor.literal(r#"{"position":"#)?;
+    let position = cursor.number()?;
+    cursor.literal(r#","version":"#)?;
+    let version = cursor.number()?;
+    cursor.literal(r#","recorded_at":"#)?;
+    let recorded_at = instant(cursor.string()?)?;
+    cursor.literal(r#","event_id":"#)?;
+    let event_id: EventId = cursor.string()?.parse().ok()?;
+    cursor.literal(r#","decision_id":"#)?;
+    let decision_id: DecisionId = cursor.string()?.parse().ok()?;
+    cursor.literal(r#","type":"#)?;
+    let event_type = EventType::from_name(cursor.string()?)?;
+    cursor.literal(r#","occurred_on":"#)?;
+    let occurred_on = parse_date(cursor.string()?).ok()?;
+    let actor = if cursor.literal(r#","actor":"#).is_some() {
+        Some(cursor.string()?.to_owned())
+    } else {
+        None
+    };
+    cursor.literal(r#","data":"#)?;
+
+    let mut deserializer = serde_json::Deserializer::from_str(cursor.rest);
+    let data = DataSeed(event_type).deserialize(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+
+    let parts = EnvelopeParts {
+        event_type: Some(event_type),
+        data: Some(data),
+        raw_data: None,
+        event_id: Some(event_id),
+        decision_id: Some(decision_id),
+        occurred_on: Some(occurred_on),
+        actor,
+        recorded_at: Some(recorded_at),
+        position: Some(position),
+        version: Some(version),
+        hash: Some(hash),
+    };
+    let wire = parts.finish().ok()?;
+    Some(RecordedEvent {
+        position: wire.position?,
+        version: wire.version?,
+        recorded_at: wire.recorded_at?,
+        event_id: wire.event_id?,
+        decision_id: wire.decision_id,
+        occurred_on: wire.occurred_on,
+        actor: wire.actor,
+        data: wire.data,
+        hash: wire.hash?,
+    })
+}
+
+/// What is left of the line's envelope.
+struct Cursor<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Cursor<'a> {
+    /// Consumes `expected` exactly.
+    fn literal(&mut self, expected: &str) -> Option<()> {
+        self.rest = self.rest.strip_prefix(expected)?;
+        Some(())
+    }
+
+    /// A JSON integer as the canonical form writes a `u64`: digits, no leading zero.
+    fn number(&mut self) -> Option<u64> {
+        let bytes = self.rest.as_bytes();
+        let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || (digits > 1 && bytes[0] == b'0') {
+            return None;
+        }
+        let mut value: u64 = 0;
+        for &b in &bytes[..digits] {
+            value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        }
+        self.rest = &self.rest[digits..];
+        Some(value)
+    }
+
+    /// A JSON string with nothing escaped (else the strict parser reads it): its text.
+    fn string(&mut self) -> Option<&'a str> {
+        let rest = self.rest.strip_prefix('"')?;
+        // `find` looks for the quote with memchr; an escaped quote has a `\` before it.
+        let end = rest.find('"')?;
+        let text = &rest[..end];
+        let plain = text
+            .bytes()
+            .fold(true, |plain, b| plain & (b != b'\\') & (b >= 0x20));
+        if !plain {
+            return None;
+        }
+        self.rest = &rest[end + 1..];
+        Some(text)
+    }
+}
+
+/// An instant as [`super::format_instant`] writes it, `YYYY-MM-DDTHH:MM:SS.ffffffZ`; `None`
+/// for any other spelling (a leap second included), which the strict parser then reads.
+fn instant(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    if b.len() != 27 {
+        return None;
+    }
+    for (i, &byte) in b.iter().enumerate() {
+        let fits = match i {
+            4 | 7 => byte == b'-',
+            10 => byte == b'T',
+            13 | 16 => byte == b':',
+            19 => byte == b'.',
+            26 => byte == b'Z',
+            _ => byte.is_ascii_digit(),
+        };
+        if !fits {
+            return None;
+        }
+    }
+    let number = |range: std::ops::Range<usize>| -> u32 {
+        b[range]
+            .iter()
+            .fold(0, |n, digit| n * 10 + u32::from(digit - b'0'))
+    };
+    let second = number(17..19);
+    if second > 59 {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(number(0..4)).ok()?,
+        number(5..7),
+        number(8..10),
+    )?;
+    let time =
+        NaiveTime::from_hms_micro_opt(number(11..13), number(14..16), second, number(20..26))?;
+    Some(NaiveDateTime::new(date, time).and_utc())
+}
+
+#[cfg(test)]
+mod tests;
