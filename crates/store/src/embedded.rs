@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{DecisionId, NewEvent, RecordedEvent};
-use kv::{Batch, KvEngine};
+use kv::KvEngine;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::api::{
@@ -16,8 +16,8 @@ use crate::api::{
 };
 use crate::datadir::DataDir;
 use crate::layout::{
-    CHECKPOINTS, EVENT_IDS, EVENTS, HEAD_KEY, META, STREAMS, SUBSCRIBER_NAME_BYTES_MAX, Tail,
-    decode_u64, position_key, recorded_at_of_line, stream_key,
+    CHECKPOINTS, EVENTS, HEAD_KEY, META, SUBSCRIBER_NAME_BYTES_MAX, Tail, decode_u64, position_key,
+    recorded_at_of_line,
 };
 use crate::writer::{self, Command, Shared};
 
@@ -197,34 +197,7 @@ fn recover(kv: &dyn KvEngine) -> Result<Tail, StoreError> {
             detail: "the commit point names a position that is not stored".into(),
         });
     }
-    loop {
-        let above = kv.scan(
-            EVENTS,
-            Bound::Excluded(&position_key(tail.position)),
-            Bound::Unbounded,
-            4096,
-        )?;
-        if above.is_empty() {
-            break;
-        }
-        let mut batch = Batch::new();
-        for (key, line) in above {
-            let position = decode_u64(&key).unwrap_or(0);
-            if let Ok(event) = decode_line(position, &line) {
-                batch.delete(
-                    STREAMS,
-                    stream_key(event.decision_id.as_bytes(), event.version).to_vec(),
-                );
-                batch.delete(EVENT_IDS, event.event_id.as_bytes().to_vec());
-            }
-            batch.delete(EVENTS, key);
-        }
-        tracing::warn!(
-            removed = batch.len(),
-            "removing an unfinished import left above the commit point"
-        );
-        kv.commit(batch)?;
-    }
+    crate::recovery::remove_above_head(kv, tail.position)?;
     Ok(tail)
 }
 

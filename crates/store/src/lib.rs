@@ -28,6 +28,7 @@ mod chain;
 mod datadir;
 mod embedded;
 mod layout;
+mod recovery;
 pub mod subscription;
 mod verify;
 mod writer;

@@ -14,7 +14,7 @@ use crate::api::StoreError;
 use crate::chain::{GENESIS_HASH, chain_hash_of_line, encode_hex};
 use crate::embedded::{EmbeddedStore, decode_line};
 use crate::layout::{
-    EVENT_IDS, EVENTS, HEAD_KEY, META, STREAMS, Tail, decode_u64, position_key, stream_key,
+    EVENT_IDS, EVENTS, HEAD_KEY, META, Tail, decode_u64, position_key, read_stream_entry,
 };
 use crate::writer::read_stream_from;
 
@@ -111,10 +111,7 @@ impl EmbeddedStore {
                     );
                 }
                 *version += 1;
-                let indexed = kv.get(
-                    STREAMS,
-                    &stream_key(event.decision_id.as_bytes(), event.version),
-                )?;
+                let indexed = read_stream_entry(kv, event.decision_id.as_bytes(), event.version)?;
                 if indexed.as_deref().and_then(decode_u64) != Some(position) {
                     return damage(
                         position,

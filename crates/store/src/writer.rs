@@ -44,8 +44,8 @@ use crate::api::{
 use crate::chain::{chain_hash, encode_hex, stored_line};
 use crate::embedded::{Clock, decode_line};
 use crate::layout::{
-    CHECKPOINTS, EVENT_IDS, EVENTS, HEAD_KEY, META, STREAMS, Tail, decode_u64, position_key,
-    stream_key,
+    CHECKPOINTS, EVENT_IDS, EVENTS, HEAD_KEY, META, STREAM_NOS, STREAMS, Tail, decode_u64,
+    next_stream_no, position_key, read_stream_no, stream_key,
 };
 
 /// Requests waiting for the writer, at most.
@@ -140,6 +140,7 @@ pub(crate) fn spawn(
                 tail,
                 stopped: None,
                 cache: HashMap::new(),
+                next_stream_no: 0,
                 in_flight: false,
                 in_flight_ids: HashMap::new(),
                 groups: Some(groups),
@@ -216,7 +217,9 @@ struct Writer {
     /// Decoded streams at `tail`: lent to each group's `Pending` and taken back when the group
     /// is handed to the committer. It may hold the in-flight group's events, which are not yet
     /// durable; if that commit fails the writer stops, so they are never built on.
-    cache: HashMap<DecisionId, Vec<RecordedEvent>>,
+    cache: HashMap<DecisionId, Stream>,
+    /// The number the next new stream gets (as `tail`, counting what is in flight).
+    next_stream_no: u64,
     /// Whether a group is being committed.
     in_flight: bool,
     /// The in-flight group's events by id (as `Pending::staged`), until the next group takes
@@ -284,6 +287,12 @@ struct Gathering {
 impl Writer {
     fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut gathering: Option<Gathering> = None;
+        match next_stream_no(self.shared.kv.as_ref()) {
+            Ok(next) => self.next_stream_no = next,
+            Err(error) => {
+                self.stop(&error);
+            }
+        }
         loop {
             self.collect_outcomes(&mut gathering);
             let ready = gathering.is_some();
@@ -390,6 +399,7 @@ impl Writer {
             tail,
             streams,
             staged,
+            next_stream_no,
             ..
         } = pending;
         if let Some(reason) = &self.stopped {
@@ -415,6 +425,7 @@ impl Writer {
             return;
         }
         self.tail = tail;
+        self.next_stream_no = next_stream_no;
         self.in_flight = true;
         self.in_flight_ids = staged;
         if streams.len() > STREAM_CACHE_DECISIONS_MAX {
@@ -430,7 +441,7 @@ impl Writer {
 
     /// A new group's work, starting from the staged state and the cached streams.
     fn fresh(&mut self) -> Pending {
-        let mut pending = Pending::new(Arc::clone(&self.shared.kv), self.tail);
+        let mut pending = Pending::new(Arc::clone(&self.shared.kv), self.tail, self.next_stream_no);
         pending.streams = std::mem::take(&mut self.cache);
         if self.in_flight {
             pending.earlier = std::mem::take(&mut self.in_flight_ids);
@@ -502,7 +513,7 @@ impl Writer {
         })
     }
 
-    fn keep_streams(&mut self, streams: HashMap<DecisionId, Vec<RecordedEvent>>) {
+    fn keep_streams(&mut self, streams: HashMap<DecisionId, Stream>) {
         self.cache = if streams.len() > STREAM_CACHE_DECISIONS_MAX {
             HashMap::new()
         } else {
@@ -527,7 +538,7 @@ impl Writer {
             self.cache.clear();
         }
         let now = now_after(&self.clock, self.tail.recorded_at);
-        let mut pending = Pending::new(Arc::clone(&self.shared.kv), self.tail);
+        let mut pending = Pending::new(Arc::clone(&self.shared.kv), self.tail, self.next_stream_no);
         let staged =
             match pending.stage(events, None, options.keep_recorded_at, now, options.dry_run) {
                 Ok(Ok(staged)) => staged,
@@ -657,7 +668,9 @@ struct Pending {
     tail: Tail,
     batch: Batch,
     /// Streams read or written in this group: every event, in version order.
-    streams: HashMap<DecisionId, Vec<RecordedEvent>>,
+    streams: HashMap<DecisionId, Stream>,
+    /// The number the next new stream gets.
+    next_stream_no: u64,
     /// Events staged in this group (not yet in the key-value layer), by id.
     staged: HashMap<EventId, (DecisionId, usize)>,
     /// Events of the group in flight, by id: they may not be readable from the key-value layer
@@ -675,13 +688,14 @@ struct Prepared {
 }
 
 impl Pending {
-    fn new(kv: Arc<dyn KvEngine>, tail: Tail) -> Pending {
+    fn new(kv: Arc<dyn KvEngine>, tail: Tail, next_stream_no: u64) -> Pending {
         Pending {
             kv,
             kv_limit: tail.position,
             tail,
             batch: Batch::new(),
             streams: HashMap::new(),
+            next_stream_no,
             staged: HashMap::new(),
             earlier: HashMap::new(),
             partial_error: None,
@@ -944,7 +958,7 @@ impl Pending {
             return Ok(Ok(staged));
         }
         for p in prepared {
-            self.put(p);
+            self.put(p)?;
             if single.is_none()
                 && (self.batch.len() >= GROUP_BATCH_OPS_MAX
                     || self.batch.bytes() >= GROUP_BATCH_BYTES_MAX)
@@ -955,13 +969,34 @@ impl Pending {
         Ok(Ok(staged))
     }
 
-    fn put(&mut self, p: Prepared) {
+    fn put(&mut self, p: Prepared) -> Result<(), StoreError> {
         let record = p.record;
+        // Normally read while checking; an import's partial commit may have dropped it since.
+        self.stream(record.decision_id)?;
+        let stream = self
+            .streams
+            .get_mut(&record.decision_id)
+            .expect("the stream was just read");
+        let stream_no = match stream.no {
+            Some(no) => no,
+            None => {
+                // A new stream: numbered once, in order of creation.
+                let no = self.next_stream_no;
+                self.next_stream_no += 1;
+                stream.no = Some(no);
+                self.batch.put(
+                    STREAM_NOS,
+                    record.decision_id.as_bytes().to_vec(),
+                    no.to_be_bytes().to_vec(),
+                );
+                no
+            }
+        };
         let position = position_key(record.position).to_vec();
         self.batch.put(EVENTS, position.clone(), p.line);
         self.batch.put(
             STREAMS,
-            stream_key(record.decision_id.as_bytes(), record.version).to_vec(),
+            stream_key(stream_no, record.version).to_vec(),
             position.clone(),
         );
         self.batch
@@ -976,10 +1011,11 @@ impl Pending {
             hash: p.hash,
             recorded_at: Some(record.recorded_at),
         };
-        let stream = self.streams.entry(record.decision_id).or_default();
+        let events = &mut stream.events;
         self.staged
-            .insert(record.event_id, (record.decision_id, stream.len()));
-        stream.push(record);
+            .insert(record.event_id, (record.decision_id, events.len()));
+        events.push(record);
+        Ok(())
     }
 
     /// Commits an import's full batch *above* the commit point: no reader sees it until the
@@ -1005,10 +1041,10 @@ impl Pending {
     /// A decision's stream, as this group sees it.
     fn stream(&mut self, decision_id: DecisionId) -> Result<&Vec<RecordedEvent>, StoreError> {
         if !self.streams.contains_key(&decision_id) {
-            let events = read_stream_from(self.kv.as_ref(), decision_id, self.kv_limit)?;
-            self.streams.insert(decision_id, events);
+            let stream = read_stream(self.kv.as_ref(), decision_id, self.kv_limit)?;
+            self.streams.insert(decision_id, stream);
         }
-        Ok(&self.streams[&decision_id])
+        Ok(&self.streams[&decision_id].events)
     }
 
     /// The stored or staged event with this id.
@@ -1018,7 +1054,7 @@ impl Pending {
                 let event = self
                     .streams
                     .get(&decision_id)
-                    .and_then(|stream| stream.get(at))
+                    .and_then(|stream| stream.events.get(at))
                     .expect("a staged event's stream is kept with it");
                 return Ok(Some(event.clone()));
             }
@@ -1065,14 +1101,33 @@ pub(crate) fn read_event(kv: &dyn KvEngine, position: u64) -> Result<RecordedEve
     decode_line(position, &line)
 }
 
+/// A decision's stream as the writer keeps it: its number (`None` until its first event is
+/// staged) and its events in version order.
+#[derive(Default)]
+struct Stream {
+    no: Option<u64>,
+    events: Vec<RecordedEvent>,
+}
+
 /// A decision's events in version order, up to position `limit`.
 pub(crate) fn read_stream_from(
     kv: &dyn KvEngine,
     decision_id: DecisionId,
     limit: u64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let from = stream_key(decision_id.as_bytes(), 0);
-    let to = stream_key(decision_id.as_bytes(), u64::MAX);
+    read_stream(kv, decision_id, limit).map(|stream| stream.events)
+}
+
+fn read_stream(
+    kv: &dyn KvEngine,
+    decision_id: DecisionId,
+    limit: u64,
+) -> Result<Stream, StoreError> {
+    let Some(no) = read_stream_no(kv, decision_id.as_bytes())? else {
+        return Ok(Stream::default());
+    };
+    let from = stream_key(no, 0);
+    let to = stream_key(no, u64::MAX);
     let mut events = Vec::new();
     let mut next = Bound::Excluded(from.to_vec());
     loop {
@@ -1094,7 +1149,10 @@ pub(crate) fn read_stream_from(
             next = Bound::Excluded(key.clone());
         }
         if !full {
-            return Ok(events);
+            return Ok(Stream {
+                no: Some(no),
+                events,
+            });
         }
     }
 }
