@@ -1156,3 +1156,182 @@ fn read_stream(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Mutex;
+    use std::sync::mpsc::{Receiver, Sender, channel};
+
+    use domain::EventType;
+    use kv::{EngineKind, Entry, KvError, RedbEngine, Table};
+
+    use super::*;
+
+    /// A redb engine whose commits stop at a gate: the test learns that a commit has begun,
+    /// and says whether it succeeds or fails. Every `get` is reported too.
+    struct GatedKv {
+        inner: RedbEngine,
+        commit_begun: Mutex<Sender<()>>,
+        gate: Mutex<Receiver<bool>>,
+        gets: Mutex<Sender<()>>,
+    }
+
+    impl KvEngine for GatedKv {
+        fn kind(&self) -> EngineKind {
+            self.inner.kind()
+        }
+        fn path(&self) -> &Path {
+            self.inner.path()
+        }
+        fn commit(&self, batch: Batch) -> Result<(), KvError> {
+            let _ = self.commit_begun.lock().expect("lock").send(());
+            if self.gate.lock().expect("lock").recv().unwrap_or(false) {
+                self.inner.commit(batch)
+            } else {
+                Err(KvError::Poisoned {
+                    engine: EngineKind::Redb,
+                    path: self.inner.path().to_path_buf(),
+                    cause: "the test failed this commit".into(),
+                })
+            }
+        }
+        fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
+            let _ = self.gets.lock().expect("lock").send(());
+            self.inner.get(table, key)
+        }
+        fn scan(
+            &self,
+            table: Table,
+            from: Bound<&[u8]>,
+            to: Bound<&[u8]>,
+            limit: usize,
+        ) -> Result<Vec<Entry>, KvError> {
+            self.inner.scan(table, from, to, limit)
+        }
+        fn scan_rev(
+            &self,
+            table: Table,
+            from: Bound<&[u8]>,
+            to: Bound<&[u8]>,
+            limit: usize,
+        ) -> Result<Vec<Entry>, KvError> {
+            self.inner.scan_rev(table, from, to, limit)
+        }
+        fn last(&self, table: Table) -> Result<Option<Entry>, KvError> {
+            self.inner.last(table)
+        }
+    }
+
+    fn event(event_type: EventType, decision_id: DecisionId) -> NewEvent {
+        let mut event =
+            NewEvent::from_json(&domain::schema::example(event_type).to_string()).expect("example");
+        event.event_id = Some(EventId::from_uuid(uuid::Uuid::new_v4()));
+        event.decision_id = decision_id;
+        event
+    }
+
+    type AppendAnswer = oneshot::Receiver<Result<Result<Appended, Refusal>, StoreError>>;
+
+    fn append(
+        commands: &mpsc::Sender<Command>,
+        decision_id: DecisionId,
+        expected: ExpectedVersion,
+        event: NewEvent,
+    ) -> AppendAnswer {
+        let (reply, answer) = oneshot::channel();
+        commands
+            .blocking_send(Command::Append {
+                decision_id,
+                expected,
+                events: vec![event],
+                reply,
+            })
+            .expect("the writer runs");
+        answer
+    }
+
+    /// Given an append whose commit is under way, when a second append to the same stream is
+    /// staged on top of it and the first commit then fails, then neither is acknowledged,
+    /// nothing is published, and later appends are refused: the second was judged against a
+    /// state that never became durable.
+    #[test]
+    fn a_group_staged_on_a_failed_commit_is_never_acknowledged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (begun_tx, commit_begun) = channel();
+        let (gate, gate_rx) = channel();
+        let (gets_tx, gets) = channel();
+        let kv: Arc<dyn KvEngine> = Arc::new(GatedKv {
+            inner: RedbEngine::open(&dir.path().join("kv")).expect("open"),
+            commit_begun: Mutex::new(begun_tx),
+            gate: Mutex::new(gate_rx),
+            gets: Mutex::new(gets_tx),
+        });
+        let (head_tx, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            kv,
+            committed: AtomicU64::new(0),
+            tail: std::sync::Mutex::new(Tail::EMPTY),
+            head_tx,
+        });
+        let anchor = Anchor::open(dir.path()).expect("anchor");
+        let (commands, receiver) = mpsc::channel(QUEUE_REQUESTS_MAX);
+        let writer = spawn(
+            Arc::clone(&shared),
+            crate::system_clock(),
+            Tail::EMPTY,
+            anchor,
+            receiver,
+        )
+        .expect("spawn");
+        let decision = DecisionId::from_uuid(uuid::Uuid::new_v4());
+
+        let first = append(
+            &commands,
+            decision,
+            ExpectedVersion::NoStream,
+            event(EventType::DecisionGranted, decision),
+        );
+        commit_begun.recv().expect("the first commit begins");
+        while gets.try_recv().is_ok() {}
+        let second = append(
+            &commands,
+            decision,
+            ExpectedVersion::Exact(1),
+            event(EventType::OrderSent, decision),
+        );
+        // The second append is being checked (it looks its event id up) while the first commits.
+        gets.recv().expect("the second append is staged");
+        gate.send(false).expect("the commit waits");
+
+        for (name, answer) in [("first", first), ("second", second)] {
+            match answer.blocking_recv().expect("answered") {
+                Err(StoreError::Stopped(_)) => {}
+                Err(other) => panic!("the {name} append failed otherwise: {other}"),
+                Ok(result) => panic!(
+                    "the {name} append was answered {:?}",
+                    result.map(|a| a.version)
+                ),
+            }
+        }
+        let third = append(
+            &commands,
+            decision,
+            ExpectedVersion::Any,
+            event(EventType::NoteRecorded, decision),
+        );
+        assert!(matches!(
+            third.blocking_recv().expect("answered"),
+            Err(StoreError::Stopped(_))
+        ));
+        assert_eq!(shared.committed.load(Ordering::Acquire), 0);
+        // Nothing else was committed: the gate would have been asked again.
+        drop(commands);
+        drop(gate);
+        writer.join().expect("the writer ends");
+        assert!(
+            commit_begun.try_recv().is_err(),
+            "no second commit was tried"
+        );
+    }
+}
