@@ -4,11 +4,14 @@
 
 use std::io::Write;
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
+use api::query::{
+    self, DossierQuery, QuarterQuery, QueryError, parse_as_of, parse_date, parse_decision,
+    parse_quarter,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{DecisionId, Quarter};
 use projections::Projection;
-use store::EventStore;
 
 use crate::data::{self, Location, Opened};
 use crate::exit::CliError;
@@ -85,28 +88,6 @@ pub struct DossierArgs {
     report: ReportArgs,
 }
 
-fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-        return Ok(instant.with_timezone(&Utc));
-    }
-    let date = domain::event::parse_date(text).map_err(|e| format!("{e}; or an RFC 3339 time"))?;
-    domain::time::end_of_business_day(date).ok_or_else(|| "the date is out of range".to_owned())
-}
-
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    domain::event::parse_date(text)
-}
-
-fn parse_quarter(text: &str) -> Result<Quarter, String> {
-    text.parse()
-        .map_err(|e: domain::quarter::QuarterError| e.to_string())
-}
-
-fn parse_decision(text: &str) -> Result<DecisionId, String> {
-    text.parse()
-        .map_err(|_| "expected a decision id (a UUID)".to_owned())
-}
-
 /// The store, and the projection caught up with it.
 struct Loaded {
     opened: Opened,
@@ -132,12 +113,25 @@ fn load(location: &Location, show_progress: bool) -> Result<Loaded, CliError> {
     Ok(Loaded { opened, projection })
 }
 
-fn now() -> DateTime<Utc> {
-    Utc::now()
+impl QuarterArgs {
+    fn query(&self) -> QuarterQuery {
+        QuarterQuery {
+            quarter: self.quarter,
+            on: self.on,
+            as_of: self.report.as_of,
+        }
+    }
 }
 
-fn today() -> NaiveDate {
-    domain::time::business_date(now())
+/// A question the projections could not answer, as the command line says it.
+fn query_error(error: QueryError) -> CliError {
+    match error {
+        QueryError::Invalid(text) => CliError::Usage(text),
+        QueryError::NotFound(text) => CliError::Other(anyhow::anyhow!(text)),
+        QueryError::Store(error) => {
+            CliError::Other(anyhow::Error::new(error).context("reading the decision's events"))
+        }
+    }
 }
 
 /// Runs `report ivo` / `report council`.
@@ -148,21 +142,16 @@ pub fn run_report(
     show_progress: bool,
 ) -> Result<(), CliError> {
     let loaded = load(location, show_progress)?;
+    let now = Utc::now();
     let text = match command {
-        ReportCommand::Ivo(args) => {
-            let as_of = args.report.as_of.unwrap_or_else(now);
-            let quarter = args.quarter.unwrap_or_else(|| Quarter::containing(today()));
-            let report =
-                projections::worklist::ivo_worklist(&loaded.projection, quarter, args.on, as_of);
-            render::ivo_worklist(&report, args.report.format.into())
-        }
-        ReportCommand::Council(args) => {
-            let as_of = args.report.as_of.unwrap_or_else(now);
-            let quarter = args.quarter.unwrap_or_else(|| Quarter::containing(today()));
-            let report =
-                projections::council::council_report(&loaded.projection, quarter, args.on, as_of);
-            render::council(&report, args.report.format.into())
-        }
+        ReportCommand::Ivo(args) => render::ivo_worklist(
+            &query::ivo_worklist(&loaded.projection, &args.query(), now),
+            args.report.format.into(),
+        ),
+        ReportCommand::Council(args) => render::council(
+            &query::council(&loaded.projection, &args.query(), now),
+            args.report.format.into(),
+        ),
     };
     out.write_all(text.as_bytes())?;
     Ok(())
@@ -176,9 +165,7 @@ pub fn run_open_cases(
     show_progress: bool,
 ) -> Result<(), CliError> {
     let loaded = load(location, show_progress)?;
-    let as_of = args.report.as_of.unwrap_or_else(now);
-    let on = args.on.unwrap_or_else(today);
-    let report = projections::open_cases::open_cases(&loaded.projection, on, as_of);
+    let report = query::open_cases(&loaded.projection, args.on, args.report.as_of, Utc::now());
     out.write_all(render::open_cases(&report, args.report.format.into()).as_bytes())?;
     Ok(())
 }
@@ -190,15 +177,17 @@ pub fn run_deadlines(
     out: &mut dyn Write,
     show_progress: bool,
 ) -> Result<(), CliError> {
-    if args.to < args.from {
-        return Err(CliError::Usage(format!(
-            "--to {} is before --from {}",
-            args.to, args.from
-        )));
-    }
+    // Checked before the data directory is opened: wrong usage is wrong usage (exit 2).
+    query::check_range(args.from, args.to).map_err(query_error)?;
     let loaded = load(location, show_progress)?;
-    let as_of = args.report.as_of.unwrap_or_else(now);
-    let report = projections::deadlines::deadlines(&loaded.projection, args.from, args.to, as_of);
+    let report = query::deadlines(
+        &loaded.projection,
+        args.from,
+        args.to,
+        args.report.as_of,
+        Utc::now(),
+    )
+    .map_err(query_error)?;
     out.write_all(render::deadlines(&report, args.report.format.into()).as_bytes())?;
     Ok(())
 }
@@ -211,39 +200,18 @@ pub fn run_dossier(
     show_progress: bool,
 ) -> Result<(), CliError> {
     let loaded = load(location, show_progress)?;
-    let as_of = args.report.as_of.unwrap_or_else(now);
-    let on = args
-        .on
-        .unwrap_or_else(|| domain::time::business_date(as_of).min(today()));
-    let projection = &loaded.projection;
-    let position = projection.position_as_of(as_of);
-    let not_found = || {
-        CliError::Other(anyhow!(
-            "there is no decision {} (as of {})",
-            args.decision_id,
-            domain::event::format_instant(&as_of)
-        ))
-    };
-    let facts = projection
-        .decision(args.decision_id)
-        .ok_or_else(not_found)?;
-    let store = &loaded.opened.store;
-    let (stream, head) = loaded
+    let query = DossierQuery::new(args.decision_id, args.on, args.report.as_of, Utc::now());
+    let position = loaded.projection.position_as_of(query.as_of);
+    let inputs = loaded
         .opened
         .runtime
-        .block_on(async {
-            let stream = store.read_stream(args.decision_id, Some(as_of)).await?;
-            let head = if position == 0 {
-                Vec::new()
-            } else {
-                store.read_all(position - 1, 1, None).await?
-            };
-            Ok::<_, store::StoreError>((stream, head))
-        })
-        .context("reading the decision's events")?;
-    let log_head = (position, head.first().map(|e| e.hash.clone()));
-    let dossier = projections::dossier::dossier(facts, &stream, projection, on, as_of, log_head)
-        .ok_or_else(not_found)?;
+        .block_on(query::read_dossier_inputs(
+            &loaded.opened.store,
+            &query,
+            position,
+        ))
+        .map_err(query_error)?;
+    let dossier = query::dossier(&loaded.projection, &query, inputs).map_err(query_error)?;
     out.write_all(render::dossier(&dossier, args.report.format.into()).as_bytes())?;
     Ok(())
 }

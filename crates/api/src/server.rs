@@ -1,0 +1,332 @@
+//! The server: opens the store, loads the projection, keeps it current as a subscriber of the
+//! log, and serves the routes until asked to stop.
+//!
+//! Reads are consistent with writes: a read that uses the projection first waits until the
+//! projection has folded everything committed when the read arrived (bounded by
+//! [`PROJECTION_WAIT_MAX`], then 503), so an acknowledged append is seen by the next read.
+//!
+//! Shutdown is graceful: the listener stops taking connections, requests under way finish (an
+//! append that reached the store is committed and answered), then the subscription stops, the
+//! projection's snapshot is saved, and the store closes after its writer has finished its queue.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::http::HeaderMap;
+use domain::RecordedEvent;
+use live::ProjectionSubscriber;
+use projections::Projection;
+use store::subscription::{self, SubscriptionHandle, SubscriptionOptions};
+use store::{EmbeddedStore, EngineKind, EventStore, Subscriber};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::auth::{Action, Caller, Tokens};
+use crate::problem::ApiError;
+
+/// Bytes of a request body, at most (an append of many events; each event is at most
+/// `domain::event::EVENT_BYTES_MAX`).
+pub const BODY_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// How long a read waits for the projection to fold what was committed before it arrived.
+pub const PROJECTION_WAIT_MAX: Duration = Duration::from_secs(10);
+/// Events the projection may lag behind the log while the server still calls itself ready.
+pub const READY_LAG_EVENTS_MAX: u64 = 10_000;
+/// Events folded between two saves of the projection's snapshot.
+pub const SNAPSHOT_EVERY_EVENTS: u64 = 10_000;
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data directory (created, with `engine`, if it does not exist).
+    pub data_dir: PathBuf,
+    /// The engine of a data directory this server creates (redb when `None`).
+    pub engine: Option<EngineKind>,
+    /// Where to listen (port 0: any free port; see [`Server::local_addr`]).
+    pub addr: SocketAddr,
+    /// Bytes of a request body, at most.
+    pub body_bytes_max: usize,
+}
+
+impl Config {
+    /// The defaults for `data_dir` and `addr`.
+    pub fn new(data_dir: impl Into<PathBuf>, addr: SocketAddr) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            engine: None,
+            addr,
+            body_bytes_max: BODY_BYTES_MAX,
+        }
+    }
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The projection could not be loaded or saved.
+    #[error(transparent)]
+    Live(#[from] live::LiveError),
+    /// The token file could not be read.
+    #[error(transparent)]
+    Tokens(#[from] crate::auth::TokenError),
+    /// The address could not be bound, or serving failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub(crate) store: Arc<EmbeddedStore>,
+    pub(crate) projection: Arc<RwLock<Projection>>,
+    /// The projection's head, as folded by the subscriber.
+    pub(crate) projected: watch::Receiver<u64>,
+    pub(crate) tokens: Tokens,
+}
+
+impl AppState {
+    /// The caller behind the request's bearer token, if its role may do `action`.
+    pub(crate) fn authorize(
+        &self,
+        headers: &HeaderMap,
+        action: Action,
+    ) -> Result<Caller, ApiError> {
+        let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+            return Err(ApiError::Unauthorized(
+                "no token: send `Authorization: Bearer <token>`; an administrator creates one \
+                 with `verkstall token create --role ROLE --name NAME`"
+                    .to_owned(),
+            ));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "the Authorization header must be `Bearer <token>`".to_owned(),
+                )
+            })?;
+        let caller = self.tokens.caller(token).ok_or_else(|| {
+            ApiError::Unauthorized(
+                "the token is not known here (revoked, mistyped, or of another data directory)"
+                    .to_owned(),
+            )
+        })?;
+        if !caller.role.may(action) {
+            return Err(ApiError::Forbidden(format!(
+                "a {} token may not do this; ask an administrator for a token with a role \
+                 that may",
+                caller.role
+            )));
+        }
+        Ok(caller)
+    }
+
+    /// Waits until the projection has folded everything committed now, then runs `read` on it.
+    pub(crate) async fn with_projection<T>(
+        &self,
+        read: impl FnOnce(&Projection) -> T,
+    ) -> Result<T, ApiError> {
+        let target = self.store.committed();
+        let mut projected = self.projected.clone();
+        let caught_up = tokio::time::timeout(
+            PROJECTION_WAIT_MAX,
+            projected.wait_for(|head| *head >= target),
+        )
+        .await;
+        match caught_up {
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => {
+                return Err(ApiError::Unavailable(
+                    "the projections stopped following the log; the server is shutting down"
+                        .to_owned(),
+                ));
+            }
+            Err(_) => {
+                return Err(ApiError::Unavailable(format!(
+                    "the projections are more than {} s behind the log; try again shortly",
+                    PROJECTION_WAIT_MAX.as_secs()
+                )));
+            }
+        }
+        let projection = self
+            .projection
+            .read()
+            .map_err(|_| ApiError::internal(&"the projection lock is poisoned"))?;
+        Ok(read(&projection))
+    }
+}
+
+/// The projection's subscriber, telling the server how far it has folded.
+struct Following {
+    inner: ProjectionSubscriber,
+    projection: Arc<RwLock<Projection>>,
+    projected: watch::Sender<u64>,
+}
+
+#[async_trait]
+impl Subscriber for Following {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn handle(
+        &self,
+        events: &[RecordedEvent],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.inner.handle(events).await?;
+        let head = self
+            .projection
+            .read()
+            .map_err(|_| "the projection lock is poisoned")?
+            .head();
+        self.projected.send_replace(head);
+        Ok(())
+    }
+}
+
+/// A server bound to its address, not yet serving.
+pub struct Server {
+    listener: TcpListener,
+    state: Arc<AppState>,
+    subscription: SubscriptionHandle,
+    data_dir: PathBuf,
+    body_bytes_max: usize,
+}
+
+impl Server {
+    /// Opens the store and the projection and binds the address.
+    pub async fn bind(config: Config) -> Result<Server, ServeError> {
+        let store = Arc::new(EmbeddedStore::open(
+            &config.data_dir,
+            config.engine,
+            store::system_clock(),
+        )?);
+        let tokens = Tokens::open(&config.data_dir)?;
+        let projection = live::load(store.as_ref(), &config.data_dir, &mut |_, _| {}).await?;
+        let (projected_tx, projected) = watch::channel(projection.head());
+        let projection = Arc::new(RwLock::new(projection));
+        let inner = ProjectionSubscriber::new(
+            Arc::clone(&projection),
+            &config.data_dir,
+            SNAPSHOT_EVERY_EVENTS,
+        );
+        inner.align_checkpoint(store.as_ref()).await?;
+        let following = Following {
+            inner,
+            projection: Arc::clone(&projection),
+            projected: projected_tx,
+        };
+        let subscription = subscription::spawn(
+            Arc::clone(&store) as Arc<dyn EventStore>,
+            Arc::new(following),
+            SubscriptionOptions::default(),
+        );
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| ServeError::Io {
+                context: format!("cannot listen on {}", config.addr),
+                source,
+            })?;
+        Ok(Server {
+            listener,
+            state: Arc::new(AppState {
+                store,
+                projection,
+                projected,
+                tokens,
+            }),
+            subscription,
+            data_dir: config.data_dir,
+            body_bytes_max: config.body_bytes_max,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then shuts down gracefully (module docs).
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let Server {
+            listener,
+            state,
+            subscription,
+            data_dir,
+            body_bytes_max,
+        } = self;
+        let router = crate::routes::router(Arc::clone(&state), body_bytes_max);
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        subscription.stop().await;
+        save_projection(&state, &data_dir)?;
+        served.map_err(|source| ServeError::Io {
+            context: "serving HTTP".to_owned(),
+            source,
+        })
+    }
+}
+
+/// Saves the projection's snapshot, so the next start catches up from here.
+fn save_projection(state: &AppState, data_dir: &Path) -> Result<(), ServeError> {
+    let projection = state
+        .projection
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    live::save_snapshot(&projection, &live::snapshot_path(data_dir))?;
+    Ok(())
+}
+
+/// Runs the server with `config` until SIGINT or SIGTERM, then shuts down gracefully.
+/// `on_listening` is told the address once bound (the command line prints it).
+pub async fn serve(
+    config: Config,
+    on_listening: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let server = Server::bind(config).await?;
+    on_listening(server.local_addr());
+    server.run(shutdown_signal()).await
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

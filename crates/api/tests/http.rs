@@ -1,0 +1,751 @@
+//! The HTTP API over real HTTP on loopback: the server is started in-process on 127.0.0.1:0
+//! over a fresh data directory, with a token of every role, and asked as a client would.
+//!
+//! - every route answers 401 without a token and 403 to a role that may not use it, and lets
+//!   each role that may through (the table is written out here, apart from the code's);
+//! - an append answers with positions, version and `ETag`; state, events, dossier, reports and
+//!   the log read it back at once;
+//! - two appenders racing on one stream with the same expected version: exactly one wins;
+//! - refusals are `application/problem+json`: a field error names the field (and never the
+//!   identity number), a broken rule is 422, a missing expected version 428, an oversized body
+//!   413;
+//! - `/openapi.json` lists every route;
+//! - a graceful shutdown loses no acknowledged append.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use api::auth::{Role, create_token};
+use api::{Config, Server};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// A valid personnummer (the Swedish Tax Agency's own test number).
+const PERSON: &str = "19121212-1212";
+
+/// The routes under test: method, path (with `{id}` for a decision) and the roles that may use
+/// it. Health, readiness and the OpenAPI document need no token.
+const ROUTES: &[(&str, &str, &[&str])] = &[
+    ("POST", "/v1/decisions/{id}/events", &["registrar", "admin"]),
+    (
+        "GET",
+        "/v1/decisions/{id}",
+        &["registrar", "reporter", "auditor", "admin"],
+    ),
+    (
+        "GET",
+        "/v1/decisions/{id}/events",
+        &["auditor", "integrator", "admin"],
+    ),
+    (
+        "GET",
+        "/v1/decisions/{id}/dossier",
+        &["reporter", "auditor", "admin"],
+    ),
+    ("GET", "/v1/reports/ivo", &["reporter", "auditor", "admin"]),
+    (
+        "GET",
+        "/v1/reports/council",
+        &["reporter", "auditor", "admin"],
+    ),
+    ("GET", "/v1/open-cases", &["reporter", "auditor", "admin"]),
+    (
+        "GET",
+        "/v1/deadlines?from=2024-01-01&to=2024-12-31",
+        &["reporter", "auditor", "admin"],
+    ),
+    ("GET", "/v1/events", &["auditor", "integrator", "admin"]),
+];
+
+const OPEN_ROUTES: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
+
+/// A running server over a scratch data directory, with one token per role.
+struct Running {
+    base: String,
+    client: Client,
+    tokens: Vec<(Role, String)>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), api::ServeError>>>,
+    dir: tempfile::TempDir,
+}
+
+impl Running {
+    async fn start() -> Running {
+        Running::start_with(|_| {}).await
+    }
+
+    async fn start_with(configure: impl FnOnce(&mut Config)) -> Running {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let addr: SocketAddr = "127.0.0.1:0".parse().expect("an address");
+        let mut config = Config::new(dir.path().join("data"), addr);
+        configure(&mut config);
+        let server = Server::bind(config).await.expect("the server starts");
+        // Tokens created while the server runs are known at once.
+        let tokens = Role::ALL
+            .into_iter()
+            .map(|role| {
+                let token = create_token(
+                    &dir.path().join("data"),
+                    role,
+                    &format!("test {role}"),
+                    chrono::Utc::now(),
+                )
+                .expect("a token");
+                (role, token)
+            })
+            .collect();
+        let base = format!("http://{}", server.local_addr());
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        Running {
+            base,
+            client: Client::new(),
+            tokens,
+            stop: Some(stop),
+            task: Some(task),
+            dir,
+        }
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn token(&self, role: Role) -> &str {
+        &self
+            .tokens
+            .iter()
+            .find(|(r, _)| *r == role)
+            .expect("every role")
+            .1
+    }
+
+    fn request(&self, method: Method, path: &str, role: Option<Role>) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, format!("{}{path}", self.base));
+        match role {
+            Some(role) => request.bearer_auth(self.token(role)),
+            None => request,
+        }
+    }
+
+    async fn get(&self, path: &str, role: Role) -> reqwest::Response {
+        self.request(Method::GET, path, Some(role))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    async fn get_json(&self, path: &str, role: Role) -> Value {
+        let response = self.get(path, role).await;
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        assert_eq!(status, StatusCode::OK, "GET {path}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {text}"))
+    }
+
+    async fn append(
+        &self,
+        decision: &str,
+        if_match: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .request(
+                Method::POST,
+                &format!("/v1/decisions/{decision}/events"),
+                Some(Role::Registrar),
+            )
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(version) = if_match {
+            request = request.header("if-match", version);
+        }
+        request.send().await.expect("the server answers")
+    }
+
+    /// Appends the grant of a new decision, which must be stored.
+    async fn create(&self, decision: &str) {
+        let response = self
+            .append(decision, Some("0"), &granted(decision, "2024-01-10"))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+
+    /// Stops the server gracefully and waits for it.
+    async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("the server task does not panic")
+                .expect("the server stops cleanly");
+        }
+    }
+}
+
+fn decision(n: u32) -> String {
+    format!("6f1c2d3e-4b5a-4c7d-8e9f-{n:012}")
+}
+
+fn granted(decision: &str, on: &str) -> Value {
+    json!({
+        "type": "DecisionGranted",
+        "decision_id": decision,
+        "occurred_on": on,
+        "actor": "handlaggare.anna",
+        "data": {
+            "person": {"id": PERSON, "protected": false},
+            "law": "LSS",
+            "insats": "lss_9_10",
+        },
+    })
+}
+
+fn order(decision: &str, on: &str) -> Value {
+    json!({
+        "type": "OrderSent",
+        "decision_id": decision,
+        "occurred_on": on,
+        "data": {"provider": "Daglig verksamhet Norr"},
+    })
+}
+
+/// The body, parsed as JSON.
+async fn body_json(response: reqwest::Response) -> Value {
+    let text = response.text().await.expect("a body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Asserts a problem+json answer with `status`, and returns the problem.
+async fn problem(response: reqwest::Response, status: StatusCode) -> Value {
+    let got = response.status();
+    let media = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    let text = response.text().await.expect("a body");
+    assert_eq!(got, status, "{text}");
+    assert_eq!(media.as_deref(), Some("application/problem+json"), "{text}");
+    assert!(
+        !text.contains("1212-1212"),
+        "an identity number in a problem: {text}"
+    );
+    let problem: Value = serde_json::from_str(&text).expect("a problem is JSON");
+    for field in ["type", "title", "detail"] {
+        assert!(problem[field].is_string(), "no {field}: {text}");
+    }
+    assert_eq!(problem["status"], status.as_u16(), "{text}");
+    problem
+}
+
+#[tokio::test]
+async fn every_route_needs_a_token_and_a_role_that_may_use_it() {
+    let mut server = Running::start().await;
+    let id = decision(1);
+    server.create(&id).await;
+    for &(method, path, allowed) in ROUTES {
+        let path = path.replace("{id}", &id);
+        let method: Method = method.parse().expect("a method");
+        let body = order(&id, "2024-01-11").to_string();
+        let send = |role: Option<Role>| {
+            server
+                .request(method.clone(), &path, role)
+                .header("if-match", "*")
+                .body(body.clone())
+                .send()
+        };
+        problem(send(None).await.expect("answers"), StatusCode::UNAUTHORIZED).await;
+        let wrong = server
+            .request(method.clone(), &path, None)
+            .bearer_auth("vks_not-a-token")
+            .send()
+            .await
+            .expect("answers");
+        problem(wrong, StatusCode::UNAUTHORIZED).await;
+        for role in Role::ALL {
+            let response = send(Some(role)).await.expect("answers");
+            if allowed.contains(&role.as_str()) {
+                assert!(
+                    response.status().is_success(),
+                    "{method} {path} as {role}: {}",
+                    response.text().await.unwrap_or_default()
+                );
+            } else {
+                let problem = problem(response, StatusCode::FORBIDDEN).await;
+                assert!(
+                    problem["detail"]
+                        .as_str()
+                        .expect("text")
+                        .contains(role.as_str()),
+                    "{problem}"
+                );
+            }
+        }
+    }
+    for path in OPEN_ROUTES {
+        let response = server
+            .request(Method::GET, path, None)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_append_is_answered_with_its_positions_and_read_back_at_once() {
+    let mut server = Running::start().await;
+    let id = decision(2);
+    let response = server
+        .append(
+            &id,
+            None,
+            &json!({"expected_version": 0, "events": [granted(&id, "2024-01-10"), order(&id, "2024-01-12")]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        response
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("\"2\"")
+    );
+    let appended: Value = body_json(response).await;
+    assert_eq!(appended["version"], 2);
+    assert_eq!(appended["duplicate"], false);
+    let positions: Vec<u64> = appended["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["position"].as_u64().expect("a position"))
+        .collect();
+    assert_eq!(positions, [1, 2]);
+
+    // The same request again stores nothing and says so.
+    let event_id = appended["events"][0]["event_id"].clone();
+    let mut again = granted(&id, "2024-01-10");
+    again["event_id"] = event_id;
+    let repeated = server.append(&id, Some("*"), &json!([again])).await;
+    assert_eq!(repeated.status(), StatusCode::OK);
+    assert_eq!(body_json(repeated).await["duplicate"], true);
+
+    let state = server
+        .get_json(&format!("/v1/decisions/{id}"), Role::Registrar)
+        .await;
+    assert_eq!(state["version"], 2);
+    assert_eq!(state["status"], "not_executed");
+    assert_eq!(state["law"], "LSS");
+    assert!(
+        !state.to_string().contains(PERSON),
+        "the state shows no identity: {state}"
+    );
+
+    let stream = server
+        .get_json(&format!("/v1/decisions/{id}/events"), Role::Auditor)
+        .await;
+    assert_eq!(stream["version"], 2);
+    assert_eq!(stream["events"].as_array().expect("events").len(), 2);
+    assert_eq!(stream["events"][1]["type"], "OrderSent");
+    assert!(stream["events"][1]["hash"].is_string());
+
+    let dossier = server
+        .get_json(&format!("/v1/decisions/{id}/dossier"), Role::Reporter)
+        .await;
+    assert_eq!(dossier["decision_id"], id.as_str());
+    assert_eq!(dossier["timeline"].as_array().expect("timeline").len(), 2);
+    let html = server
+        .get(
+            &format!("/v1/decisions/{id}/dossier?format=html"),
+            Role::Reporter,
+        )
+        .await;
+    assert_eq!(
+        html.headers()
+            .get("content-type")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        html.text()
+            .await
+            .expect("text")
+            .starts_with("<!DOCTYPE html>")
+    );
+
+    let on = "2024-06-30";
+    let worklist = server
+        .get_json(
+            &format!("/v1/reports/ivo?quarter=2024Q2&on={on}"),
+            Role::Reporter,
+        )
+        .await;
+    assert_eq!(worklist["quarter"], "2024Q2");
+    assert_eq!(worklist["items"][0]["decision_id"], id.as_str());
+    assert_eq!(worklist["items"][0]["kind"], "new");
+    let council = server
+        .get_json("/v1/reports/council?quarter=2024Q2", Role::Reporter)
+        .await;
+    assert_eq!(council["rows"].as_array().expect("rows").len(), 1);
+    let open = server
+        .get_json(&format!("/v1/open-cases?on={on}"), Role::Reporter)
+        .await;
+    assert_eq!(open["items"][0]["decision_id"], id.as_str());
+    let deadlines = server
+        .get_json(
+            "/v1/deadlines?from=2024-01-01&to=2024-12-31",
+            Role::Reporter,
+        )
+        .await;
+    assert!(!deadlines["items"].as_array().expect("items").is_empty());
+    let csv = server
+        .get("/v1/open-cases?on=2024-06-30&format=csv", Role::Reporter)
+        .await;
+    assert_eq!(
+        csv.headers()
+            .get("content-type")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("text/csv; charset=utf-8")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_decision_unknown_as_of_a_moment_is_not_found() {
+    let mut server = Running::start().await;
+    let id = decision(3);
+    server.create(&id).await;
+    for path in [
+        format!("/v1/decisions/{id}?as_of=2000-01-01"),
+        format!("/v1/decisions/{id}/events?as_of=2000-01-01T00:00:00Z"),
+        format!("/v1/decisions/{id}/dossier?as_of=2000-01-01"),
+        format!("/v1/decisions/{}", decision(99)),
+    ] {
+        problem(server.get(&path, Role::Admin).await, StatusCode::NOT_FOUND).await;
+    }
+    problem(
+        server.get("/v1/decisions/not-a-uuid", Role::Admin).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        server.get("/v1/no-such-route", Role::Admin).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn of_two_appenders_racing_on_one_stream_exactly_one_wins() {
+    let mut server = Running::start().await;
+    let id = decision(4);
+    server.create(&id).await;
+    let (one, other) = (order(&id, "2024-01-11"), order(&id, "2024-01-12"));
+    let (first, second) = tokio::join!(
+        server.append(&id, Some("\"1\""), &one),
+        server.append(&id, Some("\"1\""), &other),
+    );
+    let mut statuses = [first.status(), second.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let loser = if first.status() == StatusCode::CONFLICT {
+        first
+    } else {
+        second
+    };
+    let problem = problem(loser, StatusCode::CONFLICT).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("text")
+            .contains("version 2"),
+        "the detail says where the stream is: {problem}"
+    );
+    let stream = server
+        .get_json(&format!("/v1/decisions/{id}/events"), Role::Admin)
+        .await;
+    assert_eq!(stream["version"], 2, "one of the two was stored, not both");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn refusals_are_problems_a_person_can_act_on() {
+    let mut server = Running::start_with(|config| config.body_bytes_max = 64 * 1024).await;
+    let id = decision(5);
+
+    // A field error names the field and event, and never repeats the identity number.
+    let mut wrong = granted(&id, "2024-01-10");
+    wrong["data"]["person"]["id"] = json!("19121212-1213");
+    let refused = problem(
+        server.append(&id, Some("0"), &wrong).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(refused["field"], "data.person.id", "{refused}");
+    assert_eq!(refused["event"], 0, "{refused}");
+
+    // Every field problem of a request is listed.
+    let mut late = order(&id, "2024-01-11");
+    late["decision_id"] = json!(decision(6));
+    let listed = problem(
+        server
+            .append(&id, Some("0"), &json!([wrong, late, {"type": "Nope"}]))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let fields: Vec<&str> = listed["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("a field"))
+        .collect();
+    assert_eq!(fields[..2], ["data.person.id", "decision_id"], "{listed}");
+    assert_eq!(fields.len(), 3, "{listed}");
+
+    // A broken rule of §6: a stream must begin with DecisionGranted.
+    let rule = problem(
+        server
+            .append(&id, Some("0"), &order(&id, "2024-01-11"))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(rule["title"], "The events break a rule", "{rule}");
+
+    // No expected version.
+    problem(
+        server.append(&id, None, &granted(&id, "2024-01-10")).await,
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    // If-Match that is no version.
+    problem(
+        server
+            .append(&id, Some("\"one\""), &granted(&id, "2024-01-10"))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    // recorded_at is the store's.
+    let mut dated = granted(&id, "2024-01-10");
+    dated["recorded_at"] = json!("2024-01-10T10:00:00Z");
+    let dated = problem(
+        server.append(&id, Some("0"), &dated).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(dated["field"], "recorded_at");
+    // Over the body limit.
+    let mut large = order(&id, "2024-01-11");
+    large["data"]["provider"] = json!("x".repeat(70 * 1024));
+    problem(
+        server.append(&id, Some("0"), &large).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    // Not JSON.
+    let garbage = server
+        .request(
+            Method::POST,
+            &format!("/v1/decisions/{id}/events"),
+            Some(Role::Registrar),
+        )
+        .header("if-match", "0")
+        .body("{not json")
+        .send()
+        .await
+        .expect("answers");
+    problem(garbage, StatusCode::UNPROCESSABLE_ENTITY).await;
+    // Malformed parameters name the parameter.
+    for (path, parameter) in [
+        ("/v1/reports/ivo?quarter=2024Q5", "quarter"),
+        ("/v1/reports/council?as_of=yesterday", "as_of"),
+        ("/v1/open-cases?on=2024-02-30", "on"),
+        ("/v1/open-cases?format=pdf", "format"),
+        ("/v1/deadlines?from=2024-01-01", "to"),
+        ("/v1/events?limit=0", "limit"),
+    ] {
+        let problem = problem(server.get(path, Role::Admin).await, StatusCode::BAD_REQUEST).await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .expect("text")
+                .contains(&format!("`{parameter}`")),
+            "{path}: {problem}"
+        );
+    }
+    problem(
+        server
+            .get("/v1/deadlines?from=2024-02-01&to=2024-01-01", Role::Admin)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    // Nothing of all that was written.
+    let log = server.get_json("/v1/events", Role::Admin).await;
+    assert_eq!(log["head"], 0, "{log}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_log_is_read_in_pages_exactly_as_stored() {
+    let mut server = Running::start().await;
+    let (a, b) = (decision(7), decision(8));
+    for id in [&a, &b] {
+        server.create(id).await;
+    }
+    assert_eq!(
+        server
+            .append(&a, Some("1"), &order(&a, "2024-01-11"))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let first = server
+        .get_json("/v1/events?limit=2", Role::Integrator)
+        .await;
+    assert_eq!(
+        (first["head"].as_u64(), first["next_after"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(first["events"].as_array().expect("events").len(), 2);
+    let rest = server
+        .get_json("/v1/events?after=2", Role::Integrator)
+        .await;
+    assert_eq!(rest["events"].as_array().expect("events").len(), 1);
+    assert_eq!(rest["events"][0]["position"], 3);
+    let past = server
+        .get_json("/v1/events?after=3", Role::Integrator)
+        .await;
+    assert_eq!(
+        (
+            past["events"].as_array().map(Vec::len),
+            past["next_after"].as_u64()
+        ),
+        (Some(0), Some(3))
+    );
+
+    // Byte for byte as stored: the raw text of each event is the stored line.
+    let text = server
+        .get("/v1/events", Role::Integrator)
+        .await
+        .text()
+        .await
+        .expect("text");
+    let store_lines = {
+        server.stop().await;
+        stored_lines(&server.data())
+    };
+    for line in &store_lines {
+        assert!(text.contains(line.as_str()), "{line} is not in {text}");
+    }
+    assert_eq!(store_lines.len(), 3);
+}
+
+fn stored_lines(data: &Path) -> Vec<String> {
+    let store = store::EmbeddedStore::open(data, None, store::system_clock()).expect("reopens");
+    store
+        .read_lines(0, 100)
+        .expect("reads")
+        .into_iter()
+        .map(|(_, line)| String::from_utf8(line).expect("UTF-8"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let mut server = Running::start().await;
+    let response = server
+        .request(Method::GET, "/openapi.json", None)
+        .send()
+        .await
+        .expect("answers");
+    let document: Value = body_json(response).await;
+    assert!(
+        document["openapi"]
+            .as_str()
+            .expect("a version")
+            .starts_with("3.")
+    );
+    let listed: BTreeSet<(String, String)> = document["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("a path item")
+                .keys()
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(method, path, _)| {
+            (
+                (*method).to_owned(),
+                path.split('?').next().expect("a path").to_owned(),
+            )
+        })
+        .chain(
+            OPEN_ROUTES
+                .iter()
+                .map(|path| ("GET".to_owned(), (*path).to_owned())),
+        )
+        .collect();
+    assert_eq!(listed, served);
+    assert_eq!(
+        document,
+        serde_json::to_value(api::openapi()).expect("serialises")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_graceful_shutdown_keeps_every_acknowledged_append() {
+    let mut server = Running::start().await;
+    let ids: Vec<String> = (100..120).map(decision).collect();
+    let mut appends = tokio::task::JoinSet::new();
+    for id in &ids {
+        let request = server
+            .request(
+                Method::POST,
+                &format!("/v1/decisions/{id}/events"),
+                Some(Role::Registrar),
+            )
+            .header("if-match", "0")
+            .body(granted(id, "2024-01-10").to_string());
+        appends.spawn(async move { request.send().await });
+    }
+    // Stop as soon as the first append is acknowledged, while the others are under way.
+    let first = appends
+        .join_next()
+        .await
+        .expect("a task")
+        .expect("no panic");
+    server.stop().await;
+    let mut acknowledged = Vec::new();
+    for answer in std::iter::once(first).chain(appends.join_all().await) {
+        if let Ok(response) = answer
+            && response.status() == StatusCode::CREATED
+        {
+            let body: Value = body_json(response).await;
+            acknowledged.push(body["decision_id"].as_str().expect("an id").to_owned());
+        }
+    }
+    assert!(!acknowledged.is_empty());
+    let stored = stored_lines(&server.data()).join("\n");
+    for id in &acknowledged {
+        assert!(
+            stored.contains(id.as_str()),
+            "{id} was acknowledged but is not stored"
+        );
+    }
+}
