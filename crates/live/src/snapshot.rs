@@ -1,23 +1,26 @@
 //! The snapshot file: the folded projection beside the log, written atomically, read fast.
 //!
-//! The layout is verkstall's own, fixed-width where it can be, so that reading a million
-//! decisions is a few passes over one buffer rather than a generic decoder's walk:
+//! The layout is verkstall's own, compact and mostly fixed-width, so that reading a million
+//! decisions is a few streaming passes on both cores rather than a generic decoder's walk:
 //!
 //! ```text
-//! magic "VKSTPRJ2"                       the format and its version
+//! magic "VKSTPRJ3"                        the format and its version
 //! u64 header length, u64 header checksum
-//! u32 shard count, then per shard: u64 length, u64 checksum
-//! header: head, head hash, latest occurred_on, the recorded_at changes, the open-case index,
-//!         the stale decisions, the number of decisions
-//! shards: the decisions, each with its facts, split so that each core decodes one
+//! header: head, head hash, latest occurred_on, the open-case index, the stale decisions,
+//!         the recorded_at changes' count, length and checksum, and each shard's length and
+//!         number of decisions
+//! the recorded_at changes                 (position, nanoseconds) as deltas
+//! shards: blocks of decisions (u32 length, u64 checksum, the decisions with their facts);
+//!         each shard is read and decoded by a thread of its own, a block at a time
 //! ```
 //!
-//! Integers are little-endian; a date is its day number from the Common Era; an enum is its
-//! index in the vocabulary's `ALL`. Every part carries a checksum, so a damaged file is noticed
-//! and rebuilt from the log rather than believed: the snapshot is never the truth.
+//! Integers are little-endian, counts and deltas LEB128; a date is its day number from the
+//! Common Era; an enum is its index in the vocabulary's `ALL`. Every part carries a checksum
+//! and the file's length must come out exact, so a damaged file is noticed and rebuilt from the
+//! log rather than believed: the snapshot is never the truth.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -31,11 +34,19 @@ use projections::{
 use crate::{LiveError, SNAPSHOT_FILE_NAME};
 
 /// The snapshot's first bytes: the format and its version. Any other start is not read.
-const SNAPSHOT_MAGIC: &[u8; 8] = b"VKSTPRJ2";
-/// How many parts the decisions are split into, each decoded on a thread of its own.
+const SNAPSHOT_MAGIC: &[u8; 8] = b"VKSTPRJ3";
+/// How many parts the decisions are split into, each read and decoded on a thread of its own.
 const SNAPSHOT_SHARDS: usize = 2;
 /// The most shards a snapshot may name (a larger count is damage).
 const SNAPSHOT_SHARDS_MAX: usize = 64;
+/// A block of decisions is closed once it holds this many bytes.
+const SNAPSHOT_BLOCK_BYTES: usize = 1 << 20;
+/// The largest block a snapshot may hold (a larger length is damage).
+const SNAPSHOT_BLOCK_BYTES_MAX: usize = 64 << 20;
+/// The largest header a snapshot may hold (a larger length is damage).
+const SNAPSHOT_HEADER_BYTES_MAX: u64 = 1 << 30;
+/// The prefix before the header: magic, header length, header checksum.
+const SNAPSHOT_PREFIX_BYTES: u64 = 24;
 
 /// Where the snapshot of a data directory lives.
 pub fn snapshot_path(data_dir: &Path) -> PathBuf {
@@ -44,8 +55,10 @@ pub fn snapshot_path(data_dir: &Path) -> PathBuf {
 
 /// Reads a saved snapshot; `None` if there is none or it cannot be read (it is then rebuilt).
 pub fn read_snapshot(path: &Path) -> Option<Projection> {
-    let bytes = fs::read(path).ok()?;
-    let projection = decode(&bytes);
+    if !path.exists() {
+        return None;
+    }
+    let projection = decode(|| fs::File::open(path).ok());
     if projection.is_none() {
         tracing::warn!(path = %path.display(), "the projection snapshot is unreadable, damaged or of another version; rebuilding");
     }
@@ -77,172 +90,269 @@ pub fn save_snapshot(projection: &Projection, path: &Path) -> Result<(), LiveErr
 
 /// The whole file.
 fn encode(projection: &Projection) -> Vec<u8> {
+    // Decisions in id order, so two saves of one projection are the same bytes.
+    let mut decisions: Vec<&DecisionFacts> = projection.decisions().collect();
+    decisions.sort_unstable_by_key(|d| d.decision_id);
+    let per_shard = decisions.len().div_ceil(SNAPSHOT_SHARDS).max(1);
+    let (recorded, shards): (Vec<u8>, Vec<(Vec<u8>, usize)>) = std::thread::scope(|scope| {
+        let handles: Vec<_> = decisions
+            .chunks(per_shard)
+            .map(|chunk| scope.spawn(move || (encode_shard(chunk), chunk.len())))
+            .collect();
+        let mut recorded = Writer::default();
+        let mut previous = (0u64, 0i128);
+        for &(position, at) in projection.recorded_changes() {
+            let nanos = nanos_of(at);
+            recorded.varint(position - previous.0);
+            recorded.signed(nanos - previous.1);
+            previous = (position, nanos);
+        }
+        let shards = handles
+            .into_iter()
+            .map(|h| h.join().expect("encoding a shard does not panic"))
+            .collect();
+        (recorded.0, shards)
+    });
+
     let mut header = Writer::default();
     header.u64(projection.head());
     header.bytes(projection.head_hash().as_bytes());
     header.option_date(projection.latest_occurred());
-    let recorded = projection.recorded_changes();
-    header.len(recorded.len());
-    for &(position, at) in recorded {
-        header.u64(position);
-        header.i64(at.timestamp());
-        header.u32(at.timestamp_subsec_nanos());
-    }
     let mut open: Vec<_> = projection.indexed_open().collect();
     open.sort_unstable_by_key(|(id, _)| **id);
-    header.len(open.len());
+    header.varint(open.len() as u64);
     for (id, open) in open {
         header.id(id.as_bytes());
         encode_open(&mut header, open);
     }
     let mut stale: Vec<_> = projection.stale().collect();
     stale.sort_unstable();
-    header.len(stale.len());
+    header.varint(stale.len() as u64);
     for id in stale {
         header.id(id.as_bytes());
     }
-    // Decisions in id order, so two saves of one projection are the same bytes.
-    let mut decisions: Vec<&DecisionFacts> = projection.decisions().collect();
-    decisions.sort_unstable_by_key(|d| d.decision_id);
-    header.len(decisions.len());
-
-    let per_shard = decisions.len().div_ceil(SNAPSHOT_SHARDS).max(1);
-    let shards: Vec<Vec<u8>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = decisions
-            .chunks(per_shard)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    let mut shard = Writer::default();
-                    shard.len(chunk.len());
-                    for decision in chunk {
-                        encode_decision(&mut shard, decision);
-                    }
-                    shard.0
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("encoding a shard does not panic"))
-            .collect()
-    });
-
-    let mut out = Writer::default();
-    out.0.extend_from_slice(SNAPSHOT_MAGIC);
-    out.len(header.0.len());
-    out.u64(checksum(&header.0));
-    out.u32(u32::try_from(shards.len()).expect("a handful of shards"));
-    for shard in &shards {
-        out.len(shard.len());
-        out.u64(checksum(shard));
+    header.varint(projection.recorded_changes().len() as u64);
+    header.u64(recorded.len() as u64);
+    header.u64(checksum(&recorded));
+    header.varint(shards.len() as u64);
+    for (shard, count) in &shards {
+        header.u64(shard.len() as u64);
+        header.varint(*count as u64);
     }
-    let total = out.0.len() + header.0.len() + shards.iter().map(Vec::len).sum::<usize>();
-    out.0.reserve_exact(total - out.0.len());
-    out.0.extend_from_slice(&header.0);
-    for shard in &shards {
-        out.0.extend_from_slice(shard);
+
+    let total = SNAPSHOT_PREFIX_BYTES as usize
+        + header.0.len()
+        + recorded.len()
+        + shards.iter().map(|(s, _)| s.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(SNAPSHOT_MAGIC);
+    out.extend_from_slice(&(header.0.len() as u64).to_le_bytes());
+    out.extend_from_slice(&checksum(&header.0).to_le_bytes());
+    out.extend_from_slice(&header.0);
+    out.extend_from_slice(&recorded);
+    for (shard, _) in &shards {
+        out.extend_from_slice(shard);
     }
-    out.0
+    out
 }
 
-/// The projection in `bytes`, or `None` when they are not a whole, undamaged snapshot of this
-/// version.
-fn decode(bytes: &[u8]) -> Option<Projection> {
-    let mut file = Reader::new(bytes.strip_prefix(SNAPSHOT_MAGIC.as_slice())?);
-    let header_len = file.len()?;
-    let header_sum = file.u64()?;
-    let shard_count = usize::try_from(file.u32()?).ok()?;
-    if shard_count > SNAPSHOT_SHARDS_MAX {
+/// One shard: its decisions in blocks of about [`SNAPSHOT_BLOCK_BYTES`].
+fn encode_shard(decisions: &[&DecisionFacts]) -> Vec<u8> {
+    let mut shard = Vec::new();
+    let mut block = Writer::default();
+    let mut in_block = 0u64;
+    let close = |shard: &mut Vec<u8>, block: &mut Writer, in_block: &mut u64| {
+        let mut counted = Writer::default();
+        counted.varint(*in_block);
+        counted.0.extend_from_slice(&block.0);
+        let len = u32::try_from(counted.0.len()).expect("a block is far below 4 GiB");
+        shard.extend_from_slice(&len.to_le_bytes());
+        shard.extend_from_slice(&checksum(&counted.0).to_le_bytes());
+        shard.extend_from_slice(&counted.0);
+        block.0.clear();
+        *in_block = 0;
+    };
+    for decision in decisions {
+        encode_decision(&mut block, decision);
+        in_block += 1;
+        if block.0.len() >= SNAPSHOT_BLOCK_BYTES {
+            close(&mut shard, &mut block, &mut in_block);
+        }
+    }
+    if in_block > 0 {
+        close(&mut shard, &mut block, &mut in_block);
+    }
+    shard
+}
+
+/// An instant as nanoseconds since the epoch.
+fn nanos_of(at: DateTime<Utc>) -> i128 {
+    i128::from(at.timestamp()) * 1_000_000_000 + i128::from(at.timestamp_subsec_nanos())
+}
+
+/// The instant `nanos` nanoseconds after the epoch.
+fn instant_of(nanos: i128) -> Option<DateTime<Utc>> {
+    let seconds = i64::try_from(nanos.div_euclid(1_000_000_000)).ok()?;
+    let subsec = u32::try_from(nanos.rem_euclid(1_000_000_000)).ok()?;
+    DateTime::from_timestamp(seconds, subsec)
+}
+
+/// The projection in the snapshot `open()` opens (each call a reader at the start), or `None`
+/// when it is not a whole, undamaged snapshot of this version.
+fn decode<R: Read + Seek>(open: impl Fn() -> Option<R> + Sync) -> Option<Projection> {
+    let mut file = open()?;
+    let file_len = file.seek(SeekFrom::End(0)).ok()?;
+    file.seek(SeekFrom::Start(0)).ok()?;
+    let mut prefix = [0u8; SNAPSHOT_PREFIX_BYTES as usize];
+    file.read_exact(&mut prefix).ok()?;
+    let mut prefix = Reader::new(&prefix);
+    if prefix.array::<8>()? != *SNAPSHOT_MAGIC {
         return None;
     }
-    let mut shard_specs = Vec::with_capacity(shard_count);
-    for _ in 0..shard_count {
-        shard_specs.push((file.len()?, file.u64()?));
+    let header_len = prefix.u64()?;
+    let header_sum = prefix.u64()?;
+    if header_len > SNAPSHOT_HEADER_BYTES_MAX || header_len > file_len {
+        return None;
     }
-    let header_bytes = file.take(header_len)?;
-    let mut shards = Vec::with_capacity(shard_count);
-    for &(len, sum) in &shard_specs {
-        shards.push((file.take(len)?, sum));
-    }
-    if !file.is_empty() || checksum(header_bytes) != header_sum {
+    let mut header_bytes = vec![0u8; usize::try_from(header_len).ok()?];
+    file.read_exact(&mut header_bytes).ok()?;
+    if checksum(&header_bytes) != header_sum {
         return None;
     }
 
-    let mut header = Reader::new(header_bytes);
+    let mut header = Reader::new(&header_bytes);
     let head = header.u64()?;
     let head_hash = String::from_utf8(header.bytes()?.to_vec()).ok()?;
     let latest_occurred = header.option_date()?;
-    let recorded_len = header.len()?;
-    let mut recorded = Vec::with_capacity(recorded_len.min(header.remaining()));
-    for _ in 0..recorded_len {
-        let position = header.u64()?;
-        let at = DateTime::<Utc>::from_timestamp(header.i64()?, header.u32()?)?;
-        recorded.push((position, at));
-    }
-    let open_len = header.len()?;
-    let mut open = Vec::with_capacity(open_len.min(header.remaining()));
+    let open_len = header.count()?;
+    let mut open_index = Vec::with_capacity(open_len);
     for _ in 0..open_len {
         let id = DecisionId::from_uuid(uuid::Uuid::from_bytes(header.id()?));
-        open.push((id, decode_open(&mut header)?));
+        open_index.push((id, decode_open(&mut header)?));
     }
-    let stale_len = header.len()?;
-    let mut stale = Vec::with_capacity(stale_len.min(header.remaining()));
+    let stale_len = header.count()?;
+    let mut stale = Vec::with_capacity(stale_len);
     for _ in 0..stale_len {
         stale.push(DecisionId::from_uuid(uuid::Uuid::from_bytes(header.id()?)));
     }
-    let decision_count = header.len()?;
-    if !header.is_empty() {
+    let recorded_count = usize::try_from(header.varint()?).ok()?;
+    let recorded_len = header.u64()?;
+    let recorded_sum = header.u64()?;
+    let shard_count = header.count()?;
+    if shard_count > SNAPSHOT_SHARDS_MAX {
+        return None;
+    }
+    let mut shards = Vec::with_capacity(shard_count);
+    let mut offset = SNAPSHOT_PREFIX_BYTES
+        .checked_add(header_len)?
+        .checked_add(recorded_len)?;
+    for _ in 0..shard_count {
+        let len = header.u64()?;
+        shards.push((offset, len, usize::try_from(header.varint()?).ok()?));
+        offset = offset.checked_add(len)?;
+    }
+    if !header.is_empty() || offset != file_len {
         return None;
     }
 
-    // Each shard on a thread of its own: checked, then decoded.
-    let decoded: Vec<Option<Vec<DecisionFacts>>> = std::thread::scope(|scope| {
+    // Each shard read and decoded by a thread of its own; the recorded_at changes meanwhile.
+    let open = &open;
+    let (recorded, decoded) = std::thread::scope(|scope| {
         let handles: Vec<_> = shards
             .iter()
-            .map(|&(bytes, sum)| scope.spawn(move || decode_shard(bytes, sum, head)))
+            .map(|&(offset, len, count)| {
+                scope.spawn(move || decode_shard(open()?, offset, len, count, head))
+            })
             .collect();
-        handles
+        let recorded = decode_recorded(&mut file, recorded_len, recorded_sum, recorded_count);
+        let decoded: Option<Vec<Vec<DecisionFacts>>> = handles
             .into_iter()
             .map(|h| h.join().ok().flatten())
-            .collect()
+            .collect();
+        (recorded, decoded)
     });
-    let decoded: Vec<Vec<DecisionFacts>> = decoded.into_iter().collect::<Option<_>>()?;
-    if decoded.iter().map(Vec::len).sum::<usize>() != decision_count {
-        return None;
-    }
     let parts = ProjectionParts {
         head,
         head_hash,
         latest_occurred,
-        recorded,
-        open,
+        recorded: recorded?,
+        open: open_index,
         stale,
     };
-    Projection::from_parts(parts, decoded)
+    Projection::from_parts(parts, decoded?)
 }
 
-/// One shard's decisions, if its checksum holds and every position is at most `head`.
-fn decode_shard(bytes: &[u8], sum: u64, head: u64) -> Option<Vec<DecisionFacts>> {
-    if checksum(bytes) != sum {
+/// The recorded_at changes, read from where `file` stands.
+fn decode_recorded<R: Read>(
+    file: &mut R,
+    len: u64,
+    sum: u64,
+    count: usize,
+) -> Option<Vec<(u64, DateTime<Utc>)>> {
+    let mut bytes = vec![0u8; usize::try_from(len).ok()?];
+    file.read_exact(&mut bytes).ok()?;
+    if checksum(&bytes) != sum {
         return None;
     }
-    let mut shard = Reader::new(bytes);
-    let count = shard.len()?;
-    let mut decisions = Vec::with_capacity(count.min(shard.remaining()));
+    let mut reader = Reader::new(&bytes);
+    let mut recorded = Vec::with_capacity(count.min(bytes.len()));
+    let mut previous = (0u64, 0i128);
     for _ in 0..count {
-        let decision = decode_decision(&mut shard)?;
-        if decision.facts.last().is_some_and(|f| f.position > head) {
+        let position = previous.0.checked_add(reader.varint()?)?;
+        let nanos = previous.1.checked_add(reader.signed()?)?;
+        recorded.push((position, instant_of(nanos)?));
+        previous = (position, nanos);
+    }
+    reader.is_empty().then_some(recorded)
+}
+
+/// One shard's `count` decisions, read block by block from `offset`, if every block's checksum
+/// holds and every position is at most `head`.
+fn decode_shard<R: Read + Seek>(
+    mut file: R,
+    offset: u64,
+    len: u64,
+    count: usize,
+    head: u64,
+) -> Option<Vec<DecisionFacts>> {
+    file.seek(SeekFrom::Start(offset)).ok()?;
+    let mut decisions = Vec::with_capacity(count.min(usize::try_from(len).ok()?));
+    let mut block = Vec::new();
+    let mut left = len;
+    while left > 0 {
+        let mut block_head = [0u8; 12];
+        file.read_exact(&mut block_head).ok()?;
+        let mut block_head = Reader::new(&block_head);
+        let block_len = usize::try_from(block_head.u32()?).ok()?;
+        let block_sum = block_head.u64()?;
+        if block_len > SNAPSHOT_BLOCK_BYTES_MAX {
             return None;
         }
-        decisions.push(decision);
+        left = left.checked_sub(12 + block_len as u64)?;
+        block.resize(block_len, 0);
+        file.read_exact(&mut block).ok()?;
+        if checksum(&block) != block_sum {
+            return None;
+        }
+        let mut reader = Reader::new(&block);
+        for _ in 0..reader.count()? {
+            let decision = decode_decision(&mut reader)?;
+            if decision.facts.last().is_some_and(|f| f.position > head) {
+                return None;
+            }
+            decisions.push(decision);
+        }
+        if !reader.is_empty() {
+            return None;
+        }
     }
-    shard.is_empty().then_some(decisions)
+    (decisions.len() == count).then_some(decisions)
 }
 
 fn encode_decision(w: &mut Writer, decision: &DecisionFacts) {
     let grant = &decision.grant;
     w.id(decision.decision_id.as_bytes());
-    w.u64(grant.position);
+    w.varint(grant.position);
     w.date(grant.decided_on);
     w.u8(match grant.law {
         Law::SoL => 0,
@@ -258,9 +368,11 @@ fn encode_decision(w: &mut Writer, decision: &DecisionFacts) {
         w.id(replaces.as_bytes());
     }
     w.u8(grant.area.map_or(0, |a| index_of(Area::ALL, a) + 1));
-    w.len(decision.facts.len());
+    w.varint(decision.facts.len() as u64);
+    let mut previous = 0;
     for fact in &decision.facts {
-        w.u64(fact.position);
+        w.varint(fact.position - previous);
+        previous = fact.position;
         w.id(fact.event_id.as_bytes());
         w.date(fact.occurred_on);
         encode_kind(w, &fact.kind);
@@ -269,7 +381,7 @@ fn encode_decision(w: &mut Writer, decision: &DecisionFacts) {
 
 fn decode_decision(r: &mut Reader<'_>) -> Option<DecisionFacts> {
     let decision_id = DecisionId::from_uuid(uuid::Uuid::from_bytes(r.id()?));
-    let position = r.u64()?;
+    let position = r.varint()?;
     let decided_on = r.date()?;
     let law = match r.u8()? {
         0 => Law::SoL,
@@ -304,15 +416,16 @@ fn decode_decision(r: &mut Reader<'_>) -> Option<DecisionFacts> {
         replaces,
         area,
     };
-    let count = r.len()?;
-    let mut facts = Vec::with_capacity(count.min(r.remaining()));
-    let mut previous = 0;
+    let count = r.count()?;
+    let mut facts = Vec::with_capacity(count);
+    let mut previous = 0u64;
     for _ in 0..count {
-        let position = r.u64()?;
-        // Facts are kept in position order; anything else is damage.
-        if position <= previous {
+        // Facts are kept in position order: a step of 0 is damage.
+        let step = r.varint()?;
+        if step == 0 {
             return None;
         }
+        let position = previous.checked_add(step)?;
         previous = position;
         facts.push(Fact {
             position,
@@ -412,7 +525,7 @@ fn encode_open(w: &mut Writer, open: &OpenEpisodes) {
         Law::Lss => 1,
     });
     w.u8(index_of(Insats::ALL, open.insats));
-    w.len(open.episodes.len());
+    w.varint(open.episodes.len() as u64);
     for indexed in &open.episodes {
         let e = &indexed.episode;
         w.u32(e.number);
@@ -429,7 +542,7 @@ fn encode_open(w: &mut Writer, open: &OpenEpisodes) {
             Some((_, Outcome::Ended)) => 2,
             None => 0,
         });
-        w.len(indexed.reports.len());
+        w.varint(indexed.reports.len() as u64);
         for &(kind, quarter) in &indexed.reports {
             w.u8(index_of(ReportKind::ALL, kind));
             w.quarter(quarter);
@@ -444,8 +557,8 @@ fn decode_open(r: &mut Reader<'_>) -> Option<OpenEpisodes> {
         _ => return None,
     };
     let insats = *Insats::ALL.get(usize::from(r.u8()?))?;
-    let count = r.len()?;
-    let mut episodes = Vec::with_capacity(count.min(r.remaining()));
+    let count = r.count()?;
+    let mut episodes = Vec::with_capacity(count);
     for _ in 0..count {
         let number = r.u32()?;
         let kind = match r.u8()? {
@@ -463,8 +576,8 @@ fn decode_open(r: &mut Reader<'_>) -> Option<OpenEpisodes> {
             (Some(on), 2) => Some((on, Outcome::Ended)),
             _ => return None,
         };
-        let reports_len = r.len()?;
-        let mut reports = Vec::with_capacity(reports_len.min(r.remaining()));
+        let reports_len = r.count()?;
+        let mut reports = Vec::with_capacity(reports_len);
         for _ in 0..reports_len {
             reports.push((*ReportKind::ALL.get(usize::from(r.u8()?))?, r.quarter()?));
         }
@@ -532,17 +645,26 @@ impl Writer {
     fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn i64(&mut self, v: i64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+    /// LEB128.
+    fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.0.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.0.push(v as u8);
     }
-    fn len(&mut self, v: usize) {
-        self.u64(v as u64);
+    /// Zigzag, then LEB128 in two halves (a delta of instants needs more than 64 bits only
+    /// across centuries).
+    fn signed(&mut self, v: i128) {
+        let zigzag = ((v << 1) ^ (v >> 127)) as u128;
+        self.varint(zigzag as u64);
+        self.varint((zigzag >> 64) as u64);
     }
     fn id(&mut self, v: &[u8; 16]) {
         self.0.extend_from_slice(v);
     }
     fn bytes(&mut self, v: &[u8]) {
-        self.len(v.len());
+        self.varint(v.len() as u64);
         self.0.extend_from_slice(v);
     }
     fn date(&mut self, v: NaiveDate) {
@@ -584,9 +706,6 @@ impl<'a> Reader<'a> {
     fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    fn remaining(&self) -> usize {
-        self.0.len()
-    }
     fn u8(&mut self) -> Option<u8> {
         let (&v, rest) = self.0.split_first()?;
         self.0 = rest;
@@ -605,17 +724,31 @@ impl<'a> Reader<'a> {
     fn u64(&mut self) -> Option<u64> {
         self.array().map(u64::from_le_bytes)
     }
-    fn i64(&mut self) -> Option<i64> {
-        self.array().map(i64::from_le_bytes)
+    fn varint(&mut self) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8()?;
+            value |= u64::from(byte & 0x7f).checked_shl(shift)?;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
     }
-    fn len(&mut self) -> Option<usize> {
-        usize::try_from(self.u64()?).ok()
+    fn signed(&mut self) -> Option<i128> {
+        let zigzag = u128::from(self.varint()?) | u128::from(self.varint()?) << 64;
+        Some((zigzag >> 1) as i128 ^ -((zigzag & 1) as i128))
+    }
+    /// A count of items that each take at least one byte: never more than the bytes left.
+    fn count(&mut self) -> Option<usize> {
+        let count = usize::try_from(self.varint()?).ok()?;
+        (count <= self.0.len()).then_some(count)
     }
     fn id(&mut self) -> Option<[u8; 16]> {
         self.array()
     }
     fn bytes(&mut self) -> Option<&'a [u8]> {
-        let len = self.len()?;
+        let len = usize::try_from(self.varint()?).ok()?;
         self.take(len)
     }
     fn date(&mut self) -> Option<NaiveDate> {
@@ -642,6 +775,10 @@ mod tests {
     use domain::{EventData, EventType, NewEvent, RecordedEvent};
 
     use super::*;
+
+    fn decode_bytes(bytes: &[u8]) -> Option<Projection> {
+        decode(|| Some(std::io::Cursor::new(bytes)))
+    }
 
     /// Three decisions, each with an example of every event type (so every kind of fact), the
     /// first one never executed, recorded over a few moments; the index refreshed or not.
@@ -690,7 +827,7 @@ mod tests {
         for refreshed in [true, false] {
             let original = projection(refreshed);
             let bytes = encode(&original);
-            assert_eq!(decode(&bytes), Some(original.clone()));
+            assert_eq!(decode_bytes(&bytes), Some(original.clone()));
             assert_eq!(encode(&original), bytes, "two saves are the same bytes");
         }
         let refreshed = projection(true);
@@ -698,7 +835,10 @@ mod tests {
             refreshed.indexed_open().count() > 0,
             "the index has something to save"
         );
-        assert_eq!(decode(&encode(&Projection::new())), Some(Projection::new()));
+        assert_eq!(
+            decode_bytes(&encode(&Projection::new())),
+            Some(Projection::new())
+        );
     }
 
     #[test]
@@ -707,19 +847,21 @@ mod tests {
         for at in 0..bytes.len() {
             let mut damaged = bytes.clone();
             damaged[at] ^= 0x10;
-            assert_eq!(decode(&damaged), None, "byte {at} flipped");
-            assert_eq!(decode(&bytes[..at]), None, "cut at {at}");
+            assert_eq!(decode_bytes(&damaged), None, "byte {at} flipped");
+            assert_eq!(decode_bytes(&bytes[..at]), None, "cut at {at}");
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert_eq!(decode(&longer), None, "a byte too many");
+        assert_eq!(decode_bytes(&longer), None, "a byte too many");
     }
 
     #[test]
     fn another_version_is_not_read() {
-        let mut old = b"VKSTPRJ1".to_vec();
-        old.extend_from_slice(&encode(&projection(true))[8..]);
-        assert_eq!(decode(&old), None);
+        for magic in [b"VKSTPRJ1", b"VKSTPRJ2"] {
+            let mut old = magic.to_vec();
+            old.extend_from_slice(&encode(&projection(true))[8..]);
+            assert_eq!(decode_bytes(&old), None);
+        }
     }
 
     #[test]
