@@ -15,6 +15,8 @@ mod format;
 mod import_cmd;
 mod progress;
 mod report_cmd;
+mod serve_cmd;
+mod token_cmd;
 mod verify_cmd;
 
 use std::ffi::OsString;
@@ -67,6 +69,11 @@ enum Command {
     Rebuild,
     /// Fill a new data directory with a realistic synthetic municipality.
     Demo(demo_cmd::DemoArgs),
+    /// Serve the HTTP API until SIGINT or SIGTERM.
+    Serve(serve_cmd::ServeArgs),
+    /// The HTTP API's tokens: create one for a role, list them.
+    #[command(subcommand)]
+    Token(token_cmd::TokenCommand),
 }
 
 /// Where a run reads and writes.
@@ -123,6 +130,8 @@ pub fn run(
         Command::Dossier(args) => report_cmd::run_dossier(&args, &location, out, progress),
         Command::Rebuild => report_cmd::run_rebuild(&location, out, progress),
         Command::Demo(args) => demo_cmd::run(&args, &location, out, progress),
+        Command::Serve(args) => serve_cmd::run(&args, &location, out),
+        Command::Token(command) => token_cmd::run(&command, &location, out),
     };
     match result {
         Ok(()) => Exit::Done,
