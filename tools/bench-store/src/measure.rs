@@ -259,7 +259,7 @@ pub fn load_and_read(
         let decoded = page
             .iter()
             .map(|(position, line)| {
-                let event = RecordedEvent::from_json(std::str::from_utf8(line)?)?;
+                let event = RecordedEvent::from_stored_json(std::str::from_utf8(line)?)?;
                 if event.position == *position {
                     Ok(event)
                 } else {
