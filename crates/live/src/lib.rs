@@ -50,6 +50,8 @@ pub enum LiveError {
 
 /// Folds everything after the projection's head into it; `progress(done, total)` as it goes.
 /// Returns how many events were folded in.
+///
+/// The next page is read (and decoded, on the store's threads) while this one is folded.
 pub async fn catch_up(
     store: &dyn EventStore,
     projection: &mut Projection,
@@ -57,18 +59,23 @@ pub async fn catch_up(
 ) -> Result<u64, LiveError> {
     let total = store.head().await?.position;
     let start = projection.head();
-    loop {
-        let events = store
-            .read_all(projection.head(), CATCH_UP_PAGE_EVENTS, None)
-            .await?;
-        if events.is_empty() {
-            return Ok(projection.head() - start);
-        }
-        for event in &events {
-            projection.apply(event)?;
-        }
+    let mut events = store
+        .read_all(projection.head(), CATCH_UP_PAGE_EVENTS, None)
+        .await?;
+    while let Some(last) = events.last().map(|e| e.position) {
+        let fold = async {
+            for event in &events {
+                projection.apply(event)?;
+            }
+            Ok::<(), ProjectionError>(())
+        };
+        // `read_all` starts its read when first polled, before the fold runs on this task.
+        let (next, folded) = tokio::join!(store.read_all(last, CATCH_UP_PAGE_EVENTS, None), fold);
+        folded?;
         progress(projection.head(), total.max(projection.head()));
+        events = next?;
     }
+    Ok(projection.head() - start)
 }
 
 /// Whether a saved projection belongs to this log: its head exists and carries its hash.
