@@ -16,8 +16,9 @@
 //!   committed it, takes the next positions (gap-free, contiguous from 1), links the next hash
 //!   (`hash = SHA-256(previous hash ‖ the line without its hash)`, over the bytes as stored),
 //!   and checks the §6 rules against the stream as stored, so two concurrent appends can never
-//!   both pass against a stale stream. The price: appends are not parallel across nodes; their
-//!   throughput is that of one transaction at a time (see the crate's `examples/bench.rs`).
+//!   both pass against a stale stream. The price: write transactions are not parallel across
+//!   nodes. Each node commits the appends waiting in its queue together (group commit), so
+//!   throughput grows with concurrent appenders (figures: the crate's `examples/bench.rs`).
 //! - **Optimistic concurrency across nodes** is the unique constraint on `(decision_id,
 //!   version)`, not a lock of this process; `event_id` is unique too. A request that meets
 //!   either is checked again and answered as a conflict or a duplicate.
@@ -60,9 +61,10 @@
 //! `store::subscription` runs on it unchanged, with checkpoints in `verkstall.checkpoints`.
 //!
 //! # Connections
-//! A store holds three connections: one for writes (a transaction at a time, behind a lock:
-//! the head row would serialise them anyway), one for reads (single statements, pipelined),
-//! one to listen. A lost connection fails the calls that need it ([`StoreError::Stopped`]);
+//! A store holds three connections: one for writes, owned by a writer task that commits the
+//! appends waiting in its queue together, in one transaction (group commit: each append is
+//! checked against the log as the ones before it leave it and is atomic on its own; a refused
+//! one writes nothing), one for reads (single statements, pipelined), one to listen. A lost connection fails the calls that need it ([`StoreError::Stopped`]);
 //! the store does not reconnect by itself: connect again.
 
 mod error;
@@ -83,7 +85,7 @@ use store::{
     Appended, Clock, EventStore, ExpectedVersion, Head, ImportOptions, Imported, Refusal,
     StoreError,
 };
-use tokio::sync::{Mutex, Notify, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 use tokio_postgres::{Client, NoTls};
 
@@ -101,6 +103,10 @@ pub const APPEND_BYTES_MAX: usize = 8 * 1024 * 1024;
 pub const READ_PAGE_EVENTS_MAX: usize = 10_000;
 /// Rows inserted by one statement of an import, at most.
 pub const INSERT_CHUNK_ROWS: usize = 5_000;
+/// Write requests waiting for this node's writer task, at most.
+pub const QUEUE_REQUESTS_MAX: usize = 4096;
+/// Appends committed together in one transaction (group commit), at most.
+pub const GROUP_REQUESTS_MAX: usize = 256;
 /// How long a reader waits for the horizon to reach the head it saw committed, at most.
 pub const SETTLE_WAIT_MAX: Duration = Duration::from_secs(10);
 /// The longest subscriber name, in bytes (as in the embedded store).
@@ -111,14 +117,15 @@ const HEAD_CHANNEL: &str = "verkstall_head";
 
 /// The event store on PostgreSQL. Share it behind an `Arc`; dropping it closes its connections.
 pub struct PgStore {
-    writer: Mutex<Client>,
+    /// The queue of the writer task, which owns the writing connection.
+    writes: mpsc::Sender<Job>,
     reader: Arc<Client>,
-    clock: Option<Clock>,
     head: Arc<watch::Sender<u64>>,
-    /// Woken after this node's own commits, so its followers need not wait for the NOTIFY.
-    wake: Arc<Notify>,
     tasks: Vec<AbortHandle>,
 }
+
+/// A write request and where its answer goes.
+type Job = (tx::Write, oneshot::Sender<tx::Answer>);
 
 impl Drop for PgStore {
     fn drop(&mut self) {
@@ -192,23 +199,25 @@ impl PgStore {
             })
             .abort_handle(),
         );
+        let (writes, queue) = mpsc::channel(QUEUE_REQUESTS_MAX);
+        tasks.push(tokio::spawn(run_writer(writer, clock, queue, wake)).abort_handle());
         Ok(PgStore {
-            writer: Mutex::new(writer),
+            writes,
             reader,
-            clock,
             head,
-            wake,
             tasks,
         })
     }
 
-    async fn write(&self, request: tx::Write) -> Result<Result<plan::Plan, Refusal>, StoreError> {
-        let mut writer = self.writer.lock().await;
-        let result = tx::write(&mut writer, self.clock.as_ref(), request).await;
-        if matches!(&result, Ok(Ok(plan)) if !plan.rows.is_empty()) {
-            self.wake.notify_one();
-        }
-        result
+    async fn write(&self, request: tx::Write) -> tx::Answer {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send((request, reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer
+            .await
+            .map_err(|_| StoreError::Stopped("the writer task ended".into()))?
     }
 
     /// The position readers read up to (waiting a little for a lagging horizon).
@@ -343,6 +352,51 @@ impl EventStore for PgStore {
             .await
             .map_err(db)?;
         Ok(())
+    }
+}
+
+/// The writer task: takes the queued appends that are waiting (up to [`GROUP_REQUESTS_MAX`]) and
+/// commits them in one transaction; an import runs alone. Ends when the store is dropped.
+async fn run_writer(
+    mut client: Client,
+    clock: Option<Clock>,
+    mut queue: mpsc::Receiver<Job>,
+    wake: Arc<Notify>,
+) {
+    let mut held: Option<Job> = None;
+    loop {
+        let first = match held.take() {
+            Some(job) => job,
+            None => match queue.recv().await {
+                Some(job) => job,
+                None => return,
+            },
+        };
+        let mut group = vec![first];
+        if group[0].0.single.is_some() {
+            while group.len() < GROUP_REQUESTS_MAX {
+                match queue.try_recv() {
+                    Ok(job) if job.0.single.is_some() => group.push(job),
+                    Ok(job) => {
+                        held = Some(job);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        let (writes, replies): (Vec<tx::Write>, Vec<_>) = group.into_iter().unzip();
+        let answers = tx::write_group(&mut client, clock.as_ref(), &writes).await;
+        if answers
+            .iter()
+            .any(|a| matches!(a, Ok(Ok(plan)) if !plan.rows.is_empty()))
+        {
+            // This node's followers need not wait for the NOTIFY to come back.
+            wake.notify_one();
+        }
+        for (reply, answer) in replies.into_iter().zip(answers) {
+            let _ = reply.send(answer);
+        }
     }
 }
 

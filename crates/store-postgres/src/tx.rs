@@ -1,4 +1,4 @@
-//! The write transaction of an append or an import.
+//! The write transaction: a group of appends (group commit), or one import.
 //!
 //! 1. `SELECT … FROM verkstall.head FOR UPDATE`: the head row is the commit point and the one
 //!    lock every writer of every node takes, so writers are serialised and each one reads the
@@ -6,8 +6,9 @@
 //!    transaction takes a fresh snapshot, after the lock was granted).
 //! 2. The time: the database clock (`clock_timestamp()`, microseconds, as stored), or the clock
 //!    given at connect, never earlier than the head's `recorded_at`.
-//! 3. What the request touches, read under the lock: stored events with the request's ids, the
-//!    streams it writes to, the decisions its `replaces` name. [`crate::plan`] checks it all.
+//! 3. What the requests touch, read under the lock: stored events with their ids, the streams
+//!    they write to, the decisions their `replaces` name. [`crate::plan`] checks each request
+//!    in turn against that, plus what the requests before it in the group planned.
 //! 4. The rows (in chunks, by `unnest`), the head row, a `NOTIFY`, then `COMMIT`.
 //!
 //! The unique constraints (`(decision_id, version)`, `event_id`) hold even for a writer that
@@ -41,33 +42,86 @@ pub(crate) struct Write {
     pub dry_run: bool,
 }
 
-/// Runs a write request in one transaction; the plan it committed (or would have, on a dry run).
-pub(crate) async fn write(
+/// The answer to one write request.
+pub(crate) type Answer = Result<Result<Plan, Refusal>, StoreError>;
+
+/// Runs a group of write requests in one transaction (group commit): each is checked against
+/// the log as the ones before it in the group leave it, and each is atomic on its own (a
+/// refused one writes nothing and does not disturb the others). Should the group's
+/// transaction meet a unique violation, each request is run again alone.
+pub(crate) async fn write_group(
     client: &mut Client,
     clock: Option<&Clock>,
-    request: Write,
-) -> Result<Result<Plan, Refusal>, StoreError> {
-    let ids = match plan::ids(&request.events, request.single.map(|(d, _)| d)) {
-        Ok(ids) => ids,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match attempt(client, clock, &request, &ids).await {
-            Err(Failure::Unique(error)) if tries < UNIQUE_VIOLATION_TRIES_MAX => {
-                tracing::warn!(%error, "a unique constraint fired under the head lock; checking again");
+    requests: &[Write],
+) -> Vec<Answer> {
+    let mut answers: Vec<Option<Answer>> = Vec::with_capacity(requests.len());
+    let mut checked: Vec<(usize, Vec<EventId>)> = Vec::with_capacity(requests.len());
+    for (i, request) in requests.iter().enumerate() {
+        match plan::ids(&request.events, request.single.map(|(d, _)| d)) {
+            Ok(ids) => {
+                answers.push(None);
+                checked.push((i, ids));
             }
-            Err(Failure::Unique(error)) | Err(Failure::Store(error)) => return Err(error),
-            Ok(result) => return Ok(result),
+            Err(refusal) => answers.push(Some(Ok(Err(refusal)))),
         }
     }
+    if !checked.is_empty() {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let group: Vec<(&Write, &[EventId])> = checked
+                .iter()
+                .map(|(i, ids)| (&requests[*i], ids.as_slice()))
+                .collect();
+            match attempt(client, clock, &group).await {
+                Ok(results) => {
+                    for ((i, _), result) in checked.iter().zip(results) {
+                        answers[*i] = Some(Ok(result));
+                    }
+                    break;
+                }
+                Err(Failure::Unique(error)) if tries < UNIQUE_VIOLATION_TRIES_MAX => {
+                    tracing::warn!(%error, "a unique constraint fired under the head lock; checking again");
+                    if checked.len() > 1 {
+                        // Alone, one at a time: the others are not held up by the one that met it.
+                        for (i, ids) in &checked {
+                            let result = attempt(client, clock, &[(&requests[*i], ids.as_slice())])
+                                .await
+                                .map(|mut r| r.pop().expect("one answer for one request"))
+                                .map_err(Failure::into_error);
+                            answers[*i] = Some(result);
+                        }
+                        break;
+                    }
+                }
+                Err(failure) => {
+                    let error = failure.into_error();
+                    for (i, _) in &checked {
+                        answers[*i] = Some(Err(StoreError::Stopped(error.to_string())));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    answers
+        .into_iter()
+        .map(|a| a.expect("every request is answered"))
+        .collect()
 }
 
 enum Failure {
     /// A unique constraint fired: worth checking the request again.
     Unique(StoreError),
     Store(StoreError),
+}
+
+impl Failure {
+    fn into_error(self) -> StoreError {
+        match self {
+            Failure::Unique(error) | Failure::Store(error) => error,
+        }
+    }
 }
 
 impl From<StoreError> for Failure {
@@ -79,9 +133,8 @@ impl From<StoreError> for Failure {
 async fn attempt(
     client: &mut Client,
     clock: Option<&Clock>,
-    request: &Write,
-    ids: &[EventId],
-) -> Result<Result<Plan, Refusal>, Failure> {
+    group: &[(&Write, &[EventId])],
+) -> Result<Vec<Result<Plan, Refusal>>, Failure> {
     let tx = client.transaction().await.map_err(db)?;
     let tail = lock_head(&tx).await?;
     let now = match clock {
@@ -96,26 +149,56 @@ async fn attempt(
             .get(0),
     };
     let now = tail.recorded_at.map_or(now, |last| now.max(last));
-    let stored = read_touched(&tx, &request.events, ids).await?;
-    let plan = match plan::plan(
-        request.events.clone(),
-        ids,
-        Request {
-            single: request.single,
-            keep_recorded_at: request.keep_recorded_at,
-            now,
-        },
-        &stored,
-        tail,
-    )? {
-        Ok(plan) => plan,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
-    if request.dry_run || plan.rows.is_empty() {
-        // Dropping the transaction rolls it back.
-        return Ok(Ok(plan));
+    let mut stored = read_touched(
+        &tx,
+        group.iter().flat_map(|(w, _)| w.events.iter()),
+        group.iter().flat_map(|(_, ids)| ids.iter()),
+    )
+    .await?;
+    let mut next = tail;
+    let mut results = Vec::with_capacity(group.len());
+    for (request, ids) in group {
+        let planned = plan::plan(
+            request.events.clone(),
+            ids,
+            Request {
+                single: request.single,
+                keep_recorded_at: request.keep_recorded_at,
+                now,
+            },
+            &stored,
+            next,
+        )?;
+        if let Ok(plan) = &planned
+            && !request.dry_run
+        {
+            // The next request of the group sees this one's events as stored.
+            for row in &plan.rows {
+                let record = &row.record;
+                stored.by_id.insert(record.event_id, record.clone());
+                stored.existing.insert(record.decision_id);
+                stored
+                    .streams
+                    .entry(record.decision_id)
+                    .or_default()
+                    .push(record.clone());
+            }
+            next = plan.tail;
+        }
+        results.push(planned);
     }
-    for chunk in plan.rows.chunks(INSERT_CHUNK_ROWS) {
+    if next == tail {
+        // Nothing to write (refusals, duplicates, dry runs): dropping rolls back.
+        return Ok(results);
+    }
+    let rows: Vec<&plan::Row> = group
+        .iter()
+        .zip(&results)
+        .filter(|((request, _), _)| !request.dry_run)
+        .filter_map(|(_, result)| result.as_ref().ok())
+        .flat_map(|plan| plan.rows.iter())
+        .collect();
+    for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
         let positions: Vec<i64> = chunk.iter().map(|r| to_i64(r.record.position)).collect();
         let decisions: Vec<Uuid> = chunk
             .iter()
@@ -144,9 +227,9 @@ async fn attempt(
             "UPDATE verkstall.head SET position = $1, hash = $2, recorded_at = $3
              WHERE position = $4",
             &[
-                &to_i64(plan.tail.position),
-                &plan.tail.hash.as_slice(),
-                &plan.tail.recorded_at,
+                &to_i64(next.position),
+                &next.hash.as_slice(),
+                &next.recorded_at,
                 &to_i64(tail.position),
             ],
         )
@@ -161,12 +244,12 @@ async fn attempt(
     }
     tx.execute(
         "SELECT pg_notify($1, $2)",
-        &[&HEAD_CHANNEL, &plan.tail.position.to_string()],
+        &[&HEAD_CHANNEL, &next.position.to_string()],
     )
     .await
     .map_err(db)?;
     tx.commit().await.map_err(db)?;
-    Ok(Ok(plan))
+    Ok(results)
 }
 
 /// Locks the head row and reads it.
@@ -193,12 +276,12 @@ async fn lock_head(tx: &Transaction<'_>) -> Result<Tail, StoreError> {
 
 /// What the request touches: stored events with its ids, the streams it writes to, and which
 /// decisions named by its `replaces` exist.
-async fn read_touched(
+async fn read_touched<'a>(
     tx: &Transaction<'_>,
-    events: &[NewEvent],
-    ids: &[EventId],
+    events: impl Iterator<Item = &'a NewEvent> + Clone,
+    ids: impl Iterator<Item = &'a EventId>,
 ) -> Result<Stored, StoreError> {
-    let id_uuids: Vec<Uuid> = ids.iter().map(|id| *id.as_uuid()).collect();
+    let id_uuids: Vec<Uuid> = ids.map(|id| *id.as_uuid()).collect();
     let mut stored = Stored::default();
     for row in tx
         .query(
@@ -212,7 +295,7 @@ async fn read_touched(
         stored.by_id.insert(event.event_id, event);
     }
     let decisions: Vec<Uuid> = events
-        .iter()
+        .clone()
         .map(|e| *e.decision_id.as_uuid())
         .collect::<HashSet<_>>()
         .into_iter()
@@ -244,7 +327,6 @@ async fn read_touched(
     }
     stored.streams = streams;
     let replaced: Vec<Uuid> = events
-        .iter()
         .filter_map(|e| match &e.data {
             EventData::DecisionGranted(grant) => grant.replaces.map(|d| *d.as_uuid()),
             _ => None,
