@@ -1,14 +1,19 @@
 //! The global log over HTTP: pages of stored events in position order, byte for byte as stored
-//! (what `verkstall events` prints, one page at a time).
+//! (what `verkstall events` prints, one page at a time), and the live stream of server-sent
+//! events, which a follower resumes from `Last-Event-ID` with no gap and no duplicate.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use store::{EmbeddedStore, EventStore};
+use tokio::sync::watch;
 use utoipa::IntoParams;
 
 use crate::auth::Action;
@@ -101,4 +106,117 @@ pub async fn events(
         next_after,
         events,
     }))
+}
+
+/// Where a stream starts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamParams {
+    /// Events after this position (default 0); `Last-Event-ID`, when sent, takes its place.
+    after: Option<String>,
+}
+
+/// Where a follower's stream is.
+struct Follow {
+    store: Arc<EmbeddedStore>,
+    after: u64,
+    pending: VecDeque<(u64, Vec<u8>)>,
+    head: watch::Receiver<u64>,
+    shutting_down: watch::Receiver<bool>,
+}
+
+impl Follow {
+    /// The next stored event, waiting for one if the follower is at the head; `None` when the
+    /// server shuts down or the store fails (the follower reconnects with `Last-Event-ID`).
+    async fn next(mut self) -> Option<(Result<Event, std::convert::Infallible>, Follow)> {
+        loop {
+            if let Some((position, line)) = self.pending.pop_front() {
+                self.after = position;
+                let data = String::from_utf8_lossy(&line).into_owned();
+                let event = Event::default().id(position.to_string()).data(data);
+                return Some((Ok(event), self));
+            }
+            // Seen before the head is read: a commit after this wakes the wait below.
+            self.head.borrow_and_update();
+            if self.store.committed() > self.after {
+                let store = Arc::clone(&self.store);
+                let after = self.after;
+                let page =
+                    tokio::task::spawn_blocking(move || store.read_lines(after, PAGE_EVENTS_MAX))
+                        .await;
+                match page {
+                    Ok(Ok(page)) => self.pending.extend(page),
+                    Ok(Err(error)) => {
+                        tracing::error!(%error, "the event stream cannot read the log");
+                        return None;
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "the event stream's read failed");
+                        return None;
+                    }
+                }
+                continue;
+            }
+            tokio::select! {
+                changed = self.head.changed() => if changed.is_err() { return None },
+                _ = self.shutting_down.wait_for(|stopping| *stopping) => return None,
+            }
+        }
+    }
+}
+
+/// The log, live, as server-sent events: each event's `id` is its position and its `data` the
+/// stored line. After the events stored so far it waits for new ones. Resume after a dropped
+/// connection by sending the last `id` seen as `Last-Event-ID`: the stream goes on from the next
+/// position, with no gap and no duplicate.
+///
+/// Roles: auditor, integrator, admin.
+#[utoipa::path(
+    get,
+    path = "/v1/events/stream",
+    params(
+        StreamParams,
+        ("Last-Event-ID" = Option<String>, Header, description = "The last position received; the stream starts after it."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`text/event-stream`: `id: <position>`, `data: <stored event>`.", body = String, content_type = "text/event-stream"),
+        crate::problem::ReadProblems,
+    ),
+)]
+pub async fn stream(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    params: Result<Query<StreamParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    state.authorize(&headers, Action::ReadLog)?;
+    let params = query_string(params)?;
+    let last_event_id = headers
+        .get("last-event-id")
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "Last-Event-ID must be the position of the last event received".to_owned(),
+                    )
+                })
+        })
+        .transpose()?;
+    let after = match last_event_id {
+        Some(after) => after,
+        None => number("after", params.after.as_deref())?.unwrap_or(0),
+    };
+    let follow = Follow {
+        store: Arc::clone(&state.store),
+        after,
+        pending: VecDeque::new(),
+        head: state.store.watch_head(),
+        shutting_down: state.shutting_down.clone(),
+    };
+    let events = futures_util::stream::unfold(follow, Follow::next);
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }

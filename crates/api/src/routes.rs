@@ -57,6 +57,7 @@ fn api() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(reports::open_cases))
         .routes(routes!(reports::deadlines))
         .routes(routes!(log::events))
+        .routes(routes!(log::stream))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }

@@ -92,6 +92,9 @@ pub struct AppState {
     /// The projection's head, as folded by the subscriber.
     pub(crate) projected: watch::Receiver<u64>,
     pub(crate) tokens: Tokens,
+    /// Turns true when the server begins to shut down: endless responses (the event stream)
+    /// end then, so the shutdown does not wait for them.
+    pub(crate) shutting_down: watch::Receiver<bool>,
 }
 
 impl AppState {
@@ -204,6 +207,7 @@ pub struct Server {
     subscription: SubscriptionHandle,
     data_dir: PathBuf,
     body_bytes_max: usize,
+    shut_down: watch::Sender<bool>,
 }
 
 impl Server {
@@ -240,6 +244,7 @@ impl Server {
                 context: format!("cannot listen on {}", config.addr),
                 source,
             })?;
+        let (shut_down, shutting_down) = watch::channel(false);
         Ok(Server {
             listener,
             state: Arc::new(AppState {
@@ -247,10 +252,12 @@ impl Server {
                 projection,
                 projected,
                 tokens,
+                shutting_down,
             }),
             subscription,
             data_dir: config.data_dir,
             body_bytes_max: config.body_bytes_max,
+            shut_down,
         })
     }
 
@@ -272,8 +279,13 @@ impl Server {
             subscription,
             data_dir,
             body_bytes_max,
+            shut_down,
         } = self;
         let router = crate::routes::router(Arc::clone(&state), body_bytes_max);
+        let shutdown = async move {
+            shutdown.await;
+            shut_down.send_replace(true);
+        };
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await;

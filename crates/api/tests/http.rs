@@ -9,6 +9,8 @@
 //! - refusals are `application/problem+json`: a field error names the field (and never the
 //!   identity number), a broken rule is 422, a missing expected version 428, an oversized body
 //!   413;
+//! - the live stream of server-sent events, dropped and resumed from `Last-Event-ID`, delivers
+//!   every event once, in order, also those appended while it waits;
 //! - `/openapi.json` lists every route;
 //! - a graceful shutdown loses no acknowledged append.
 
@@ -57,6 +59,11 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
         &["reporter", "auditor", "admin"],
     ),
     ("GET", "/v1/events", &["auditor", "integrator", "admin"]),
+    (
+        "GET",
+        "/v1/events/stream",
+        &["auditor", "integrator", "admin"],
+    ),
 ];
 
 const OPEN_ROUTES: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
@@ -748,4 +755,102 @@ async fn a_graceful_shutdown_keeps_every_acknowledged_append() {
             "{id} was acknowledged but is not stored"
         );
     }
+}
+
+/// Reads server-sent events from `response` until `count` have come; (id, data) each.
+async fn read_events(response: &mut reqwest::Response, count: usize) -> Vec<(u64, Value)> {
+    let mut text = String::new();
+    let mut events = Vec::new();
+    while events.len() < count {
+        let chunk = response
+            .chunk()
+            .await
+            .expect("the stream goes on")
+            .expect("the stream does not end");
+        text.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim_start().to_owned())
+            };
+            // Comments (keep-alives) carry no id.
+            if let (Some(id), Some(data)) = (field("id:"), field("data:")) {
+                let id = id.parse().expect("an id is a position");
+                events.push((id, serde_json::from_str(&data).expect("data is an event")));
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn the_event_stream_resumes_after_a_dropped_connection_with_no_gap_or_duplicate() {
+    let mut server = Running::start().await;
+    let id = decision(9);
+    server.create(&id).await;
+    let open = |last: Option<u64>| {
+        let mut request = server.request(Method::GET, "/v1/events/stream", Some(Role::Integrator));
+        if let Some(last) = last {
+            request = request.header("last-event-id", last.to_string());
+        }
+        request.send()
+    };
+    let mut first = open(None).await.expect("answers");
+    assert_eq!(
+        first
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("text/event-stream")
+    );
+    let mut seen = read_events(&mut first, 1).await;
+    // Appended while the follower waits at the head.
+    assert_eq!(
+        server
+            .append(&id, Some("1"), &order(&id, "2024-01-11"))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    seen.extend(read_events(&mut first, 1).await);
+    drop(first);
+    // Appended while no one follows.
+    for (version, day) in [("2", "2024-01-12"), ("3", "2024-01-13")] {
+        assert_eq!(
+            server
+                .append(&id, Some(version), &order(&id, day))
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+    }
+    let last = seen.last().expect("two events").0;
+    let mut second = open(Some(last)).await.expect("answers");
+    seen.extend(read_events(&mut second, 2).await);
+    let positions: Vec<u64> = seen.iter().map(|(p, _)| *p).collect();
+    assert_eq!(positions, [1, 2, 3, 4], "every event once, in order");
+    for (position, event) in &seen {
+        assert_eq!(event["position"], *position);
+        assert_eq!(event["decision_id"], id.as_str());
+    }
+    let malformed = server
+        .request(Method::GET, "/v1/events/stream", Some(Role::Integrator))
+        .header("last-event-id", "yesterday")
+        .send()
+        .await
+        .expect("answers");
+    problem(malformed, StatusCode::BAD_REQUEST).await;
+    // `second` is still open: the server's shutdown ends it rather than waiting for it.
+    server.stop().await;
+    let mut rest = Vec::new();
+    while let Ok(Some(chunk)) = second.chunk().await {
+        rest.extend_from_slice(&chunk);
+    }
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("id:"),
+        "no event after the last one"
+    );
 }
