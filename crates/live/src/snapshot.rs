@@ -22,6 +22,7 @@
 use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::codes::{Area, DelayReason, EndReason, Insats, Law, NoteKind, ReportKind};
@@ -185,16 +186,36 @@ fn encode_shard(decisions: &[&DecisionFacts]) -> Vec<u8> {
     shard
 }
 
+/// Nanoseconds in a second.
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+
 /// An instant as nanoseconds since the epoch.
 fn nanos_of(at: DateTime<Utc>) -> i128 {
-    i128::from(at.timestamp()) * 1_000_000_000 + i128::from(at.timestamp_subsec_nanos())
+    i128::from(at.timestamp()) * i128::from(NANOS_PER_SECOND)
+        + i128::from(at.timestamp_subsec_nanos())
 }
 
-/// The instant `nanos` nanoseconds after the epoch.
-fn instant_of(nanos: i128) -> Option<DateTime<Utc>> {
-    let seconds = i64::try_from(nanos.div_euclid(1_000_000_000)).ok()?;
-    let subsec = u32::try_from(nanos.rem_euclid(1_000_000_000)).ok()?;
-    DateTime::from_timestamp(seconds, subsec)
+/// The first day of the table of dates, 1900-01-01, as a day number from the Common Era.
+const DATE_TABLE_FIRST_DAY: i32 = 693_596;
+/// Days in the table of dates: 1900-01-01 to 2200-12-31, the calendar's years.
+const DATE_TABLE_DAYS: usize = 109_938;
+
+/// The date of a day number from the Common Era: from a table for the calendar's years (a
+/// snapshot holds millions of dates; a table lookup is cheaper than chrono's conversion).
+fn date_of(days: i32) -> Option<NaiveDate> {
+    static TABLE: OnceLock<Vec<NaiveDate>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..DATE_TABLE_DAYS as i32)
+            .map(|n| {
+                NaiveDate::from_num_days_from_ce_opt(DATE_TABLE_FIRST_DAY + n)
+                    .expect("the calendar's years are dates")
+            })
+            .collect()
+    });
+    days.checked_sub(DATE_TABLE_FIRST_DAY)
+        .and_then(|at| usize::try_from(at).ok())
+        .and_then(|at| table.get(at).copied())
+        .or_else(|| NaiveDate::from_num_days_from_ce_opt(days))
 }
 
 /// The projection in the snapshot `open()` opens (each call a reader at the start), or `None`
@@ -296,12 +317,19 @@ fn decode_recorded<R: Read>(
     }
     let mut reader = Reader::new(&bytes);
     let mut recorded = Vec::with_capacity(count.min(bytes.len()));
-    let mut previous = (0u64, 0i128);
+    // The instant as (seconds, nanoseconds 0..1e9), stepped in 64-bit arithmetic.
+    let (mut position, mut seconds, mut nanos) = (0u64, 0i64, 0i64);
     for _ in 0..count {
-        let position = previous.0.checked_add(reader.varint()?)?;
-        let nanos = previous.1.checked_add(reader.signed()?)?;
-        recorded.push((position, instant_of(nanos)?));
-        previous = (position, nanos);
+        position = position.checked_add(reader.varint()?)?;
+        let step = i64::try_from(reader.signed()?).ok()?;
+        seconds = seconds.checked_add(step.div_euclid(NANOS_PER_SECOND))?;
+        nanos += step.rem_euclid(NANOS_PER_SECOND);
+        if nanos >= NANOS_PER_SECOND {
+            nanos -= NANOS_PER_SECOND;
+            seconds = seconds.checked_add(1)?;
+        }
+        let subsec = u32::try_from(nanos).expect("nanos stay below a second");
+        recorded.push((position, DateTime::from_timestamp(seconds, subsec)?));
     }
     reader.is_empty().then_some(recorded)
 }
@@ -752,7 +780,7 @@ impl<'a> Reader<'a> {
         self.take(len)
     }
     fn date(&mut self) -> Option<NaiveDate> {
-        NaiveDate::from_num_days_from_ce_opt(self.array().map(i32::from_le_bytes)?)
+        date_of(self.array().map(i32::from_le_bytes)?)
     }
     fn option_date(&mut self) -> Option<Option<NaiveDate>> {
         match self.u8()? {
@@ -853,6 +881,26 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert_eq!(decode_bytes(&longer), None, "a byte too many");
+    }
+
+    #[test]
+    fn the_table_of_dates_spans_the_calendar() {
+        let first = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+        let last = NaiveDate::from_ymd_opt(2200, 12, 31).unwrap();
+        assert_eq!(first.num_days_from_ce(), DATE_TABLE_FIRST_DAY);
+        assert_eq!(
+            (last - first).num_days() + 1,
+            DATE_TABLE_DAYS as i64,
+            "one entry per day"
+        );
+        for date in [first, "2024-02-29".parse().unwrap(), last] {
+            assert_eq!(date_of(date.num_days_from_ce()), Some(date));
+        }
+        let outside = NaiveDate::from_ymd_opt(1800, 3, 1).unwrap();
+        assert_eq!(date_of(outside.num_days_from_ce()), Some(outside));
+        assert_eq!(date_of(DATE_TABLE_FIRST_DAY - 1), first.pred_opt());
+        assert_eq!(date_of(i32::MAX), None);
+        assert_eq!(date_of(i32::MIN), None);
     }
 
     #[test]

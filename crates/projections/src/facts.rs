@@ -1,6 +1,7 @@
 //! The fold: each event becomes a compact *fact* in its decision's list, with its position.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use crate::episodes::{Episode, episodes};
 
@@ -284,8 +285,14 @@ pub struct ProjectionParts {
 pub struct Projection {
     /// Every decision, in the order first granted (or loaded).
     decisions: Vec<DecisionFacts>,
-    /// Where each decision is in `decisions`.
-    by_id: HashMap<DecisionId, usize>,
+    /// Where each decision is in `decisions`: built on first use, as reports that only walk
+    /// every decision (most of them) never need it.
+    #[serde(skip)]
+    by_id: OnceLock<HashMap<DecisionId, usize>>,
+    /// `decisions` is in id order (as loaded from a snapshot) and `by_id` not built: a
+    /// lookup is a binary search.
+    #[serde(skip)]
+    sorted: bool,
     head: u64,
     /// The hash of the last event folded in: ties a saved projection to the log it came from.
     head_hash: String,
@@ -357,24 +364,22 @@ impl Projection {
                     grant,
                     facts: vec![fact],
                 };
-                match self.by_id.get(&event.decision_id) {
+                let next = self.decisions.len();
+                let at = *self.by_id_mut().entry(event.decision_id).or_insert(next);
+                if at == next {
+                    self.decisions.push(decision);
+                } else {
                     // A second grant of a stream (the store's rules refuse it) starts it anew.
-                    Some(&index) => self.decisions[index] = decision,
-                    None => {
-                        self.by_id.insert(event.decision_id, self.decisions.len());
-                        self.decisions.push(decision);
-                    }
+                    self.decisions[at] = decision;
                 }
             }
             _ => {
-                let index =
-                    *self
-                        .by_id
-                        .get(&event.decision_id)
-                        .ok_or(ProjectionError::NoDecision {
-                            position: event.position,
-                            decision_id: event.decision_id,
-                        })?;
+                let index = *self.by_id_mut().get(&event.decision_id).ok_or(
+                    ProjectionError::NoDecision {
+                        position: event.position,
+                        decision_id: event.decision_id,
+                    },
+                )?;
                 self.decisions[index].facts.push(fact);
             }
         }
@@ -479,15 +484,20 @@ impl Projection {
         for part in decisions {
             all.extend(part);
         }
-        let mut by_id = HashMap::with_capacity(all.len());
-        for (index, decision) in all.iter().enumerate() {
-            if by_id.insert(decision.decision_id, index).is_some() {
+        // In id order (as a snapshot keeps them) each comes once; else the index tells.
+        let by_id = OnceLock::new();
+        let sorted = all.is_sorted_by(|a, b| a.decision_id < b.decision_id);
+        if !sorted {
+            let index = index_of(&all);
+            if index.len() != all.len() {
                 return None;
             }
+            by_id.set(index).expect("a new OnceLock is empty");
         }
         Some(Projection {
             decisions: all,
             by_id,
+            sorted,
             head: parts.head,
             head_hash: parts.head_hash,
             latest_occurred: parts.latest_occurred,
@@ -499,9 +509,29 @@ impl Projection {
 
     /// One decision's facts.
     pub fn decision(&self, decision_id: DecisionId) -> Option<&DecisionFacts> {
+        if self.sorted && self.by_id.get().is_none() {
+            return self
+                .decisions
+                .binary_search_by_key(&decision_id, |d| d.decision_id)
+                .ok()
+                .map(|at| &self.decisions[at]);
+        }
         self.by_id
+            .get_or_init(|| index_of(&self.decisions))
             .get(&decision_id)
             .map(|&index| &self.decisions[index])
+    }
+
+    /// The index by id, to change it along with `decisions`.
+    fn by_id_mut(&mut self) -> &mut HashMap<DecisionId, usize> {
+        if self.by_id.get().is_none() {
+            let index = index_of(&self.decisions);
+            self.by_id = OnceLock::from(index);
+            self.sorted = false;
+        }
+        self.by_id
+            .get_mut()
+            .expect("the index was built just above")
     }
 
     /// Every decision, in no particular order.
@@ -518,6 +548,15 @@ impl Projection {
     pub fn is_empty(&self) -> bool {
         self.decisions.is_empty()
     }
+}
+
+/// Where each decision is in `decisions` (a decision that comes twice: the later place).
+fn index_of(decisions: &[DecisionFacts]) -> HashMap<DecisionId, usize> {
+    let mut index = HashMap::with_capacity(decisions.len());
+    for (at, decision) in decisions.iter().enumerate() {
+        index.insert(decision.decision_id, at);
+    }
+    index
 }
 
 fn fact_kind(data: &EventData) -> FactKind {

@@ -485,3 +485,51 @@ fn open_cases_from_the_index_equal_a_full_scan() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_projection_put_back_together_finds_its_decisions_and_folds_on() {
+    let mut log = Log::new();
+    for n in [3, 1, 2] {
+        log.grant(decision(n), "2023-01-10", Insats::Lss9_9, false, None);
+    }
+    log.add(decision(2), "2023-02-01", executed());
+    let whole = log.projection();
+    let parts = |p: &Projection| crate::facts::ProjectionParts {
+        head: p.head(),
+        head_hash: p.head_hash().to_owned(),
+        latest_occurred: p.latest_occurred(),
+        recorded: p.recorded_changes().to_vec(),
+        open: Vec::new(),
+        stale: p.stale().copied().collect(),
+    };
+    let mut sorted: Vec<_> = whole.decisions().cloned().collect();
+    sorted.sort_by_key(|d| d.decision_id);
+    let unsorted: Vec<_> = sorted.iter().rev().cloned().collect();
+    for decisions in [
+        vec![sorted.clone()],
+        vec![unsorted[..1].to_vec(), unsorted[1..].to_vec()],
+    ] {
+        let mut again = Projection::from_parts(parts(&whole), decisions).unwrap();
+        assert_eq!(again, whole);
+        for n in [1, 2, 3] {
+            assert_eq!(again.decision(decision(n)), whole.decision(decision(n)));
+        }
+        assert_eq!(again.decision(decision(9)), None);
+        // Folding on after being put back together gives what one fold gives.
+        let mut longer = Log::new();
+        longer.events = log.events.clone();
+        longer.clock = log.clock;
+        longer.grant(decision(0), "2023-03-01", Insats::Lss9_4, false, None);
+        longer.add(decision(1), "2023-03-02", ended());
+        for event in &longer.events[log.events.len()..] {
+            again.apply(event).unwrap();
+        }
+        assert_eq!(again, longer.projection());
+        assert!(again.decision(decision(0)).is_some());
+    }
+    let twice = vec![sorted.clone(), sorted[..1].to_vec()];
+    assert!(
+        Projection::from_parts(parts(&whole), twice).is_none(),
+        "a decision twice"
+    );
+}
