@@ -13,6 +13,7 @@ pub mod query;
 mod decisions;
 mod health;
 mod log;
+mod metrics;
 mod reports;
 mod routes;
 mod server;

@@ -60,6 +60,7 @@ fn api() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(log::stream))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(crate::metrics::metrics))
 }
 
 /// The OpenAPI document of every route.
@@ -95,6 +96,10 @@ pub fn router(state: Arc<AppState>, body_bytes_max: usize) -> axum::Router {
                 ([(header::CONTENT_TYPE, "application/json")], document)
             }),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            crate::metrics::record,
+        ))
         .fallback(|| async {
             crate::problem::ApiError::NotFound(
                 "no such route; /openapi.json lists every route".to_owned(),

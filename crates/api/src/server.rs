@@ -95,6 +95,7 @@ pub struct AppState {
     /// Turns true when the server begins to shut down: endless responses (the event stream)
     /// end then, so the shutdown does not wait for them.
     pub(crate) shutting_down: watch::Receiver<bool>,
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 impl AppState {
@@ -253,6 +254,7 @@ impl Server {
                 projected,
                 tokens,
                 shutting_down,
+                metrics: crate::metrics::Metrics::default(),
             }),
             subscription,
             data_dir: config.data_dir,

@@ -11,7 +11,7 @@
 //!   413;
 //! - the live stream of server-sent events, dropped and resumed from `Last-Event-ID`, delivers
 //!   every event once, in order, also those appended while it waits;
-//! - `/openapi.json` lists every route;
+//! - `/openapi.json` lists every route; `/metrics` counts requests by route template;
 //! - a graceful shutdown loses no acknowledged append.
 
 use std::collections::BTreeSet;
@@ -66,7 +66,7 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
-const OPEN_ROUTES: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
+const OPEN_ROUTES: &[&str] = &["/healthz", "/readyz", "/openapi.json", "/metrics"];
 
 /// A running server over a scratch data directory, with one token per role.
 struct Running {
@@ -853,4 +853,35 @@ async fn the_event_stream_resumes_after_a_dropped_connection_with_no_gap_or_dupl
         !String::from_utf8_lossy(&rest).contains("id:"),
         "no event after the last one"
     );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_show_the_heads() {
+    let mut server = Running::start().await;
+    let id = decision(10);
+    server.create(&id).await;
+    server
+        .get_json(&format!("/v1/decisions/{id}"), Role::Admin)
+        .await;
+    let text = server
+        .request(Method::GET, "/metrics", None)
+        .send()
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "verkstall_http_request_duration_seconds_count{route=\"/v1/decisions/{id}/events\",method=\"POST\",status=\"201\"} 1",
+        "verkstall_http_request_duration_seconds_count{route=\"/v1/decisions/{id}\",method=\"GET\",status=\"200\"} 1",
+        "verkstall_log_head 1",
+        "verkstall_projection_head 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from\n{text}"
+        );
+    }
+    assert!(!text.contains(&id), "no decision id in a label");
+    server.stop().await;
 }

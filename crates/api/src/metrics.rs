@@ -1,0 +1,168 @@
+//! Prometheus metrics at `/metrics` (text exposition format 0.0.4): a latency histogram of every
+//! request by route template, method and status, and gauges of the log's head and the
+//! projection's. Route templates (`/v1/decisions/{id}`), never paths: no decision id, and no
+//! identity, ever reaches a label.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::server::AppState;
+
+/// The histogram's upper bounds, in seconds.
+pub const BUCKETS_SECONDS: [f64; 10] =
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+/// Requests observed, by (route, method, status).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Series {
+    /// Requests at or below each bound (cumulative when written out).
+    buckets: [u64; BUCKETS_SECONDS.len()],
+    count: u64,
+    sum_seconds: f64,
+}
+
+impl Metrics {
+    fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let mut series = self
+            .series
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = series
+            .entry((route.to_owned(), method.to_owned(), status))
+            .or_default();
+        if let Some(bucket) = BUCKETS_SECONDS.iter().position(|&b| seconds <= b) {
+            entry.buckets[bucket] += 1;
+        }
+        entry.count += 1;
+        entry.sum_seconds += seconds;
+    }
+
+    /// The exposition text, with the log's and the projection's heads.
+    pub fn render(&self, log_head: u64, projection_head: u64) -> String {
+        let mut text = String::new();
+        let name = "verkstall_http_request_duration_seconds";
+        let _ = writeln!(
+            text,
+            "# HELP {name} Time to answer a request, by route, method and status."
+        );
+        let _ = writeln!(text, "# TYPE {name} histogram");
+        let series = self
+            .series
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        for ((route, method, status), s) in &series {
+            let labels = format!("route=\"{route}\",method=\"{method}\",status=\"{status}\"");
+            let mut cumulative = 0;
+            for (bound, n) in BUCKETS_SECONDS.iter().zip(s.buckets) {
+                cumulative += n;
+                let _ = writeln!(
+                    text,
+                    "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(text, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(text, "{name}_sum{{{labels}}} {}", s.sum_seconds);
+            let _ = writeln!(text, "{name}_count{{{labels}}} {}", s.count);
+        }
+        for (gauge, help, value) in [
+            (
+                "verkstall_log_head",
+                "The last committed position of the log.",
+                log_head,
+            ),
+            (
+                "verkstall_projection_head",
+                "The last position the projections have folded.",
+                projection_head,
+            ),
+        ] {
+            let _ = writeln!(text, "# HELP {gauge} {help}");
+            let _ = writeln!(text, "# TYPE {gauge} gauge");
+            let _ = writeln!(text, "{gauge} {value}");
+        }
+        text
+    }
+}
+
+/// Middleware: times each routed request and counts it under its route template.
+pub(crate) async fn record(
+    State(state): State<Arc<AppState>>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.observe(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// Prometheus metrics: request latencies by route, method and status; the heads of the log and
+/// the projections. No token: they hold no personal data.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4.", body = String, content_type = "text/plain; version=0.0.4")),
+)]
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let text = state
+        .metrics
+        .render(state.store.committed(), *state.projected.borrow());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_histogram_is_cumulative_and_counts_every_request() {
+        let metrics = Metrics::default();
+        metrics.observe("/v1/events", "GET", 200, 0.0005);
+        metrics.observe("/v1/events", "GET", 200, 0.02);
+        metrics.observe("/v1/events", "GET", 200, 7.0);
+        let text = metrics.render(5, 4);
+        let series = "route=\"/v1/events\",method=\"GET\",status=\"200\"";
+        for line in [
+            format!("verkstall_http_request_duration_seconds_bucket{{{series},le=\"0.001\"}} 1"),
+            format!("verkstall_http_request_duration_seconds_bucket{{{series},le=\"0.025\"}} 2"),
+            format!("verkstall_http_request_duration_seconds_bucket{{{series},le=\"1\"}} 2"),
+            format!("verkstall_http_request_duration_seconds_bucket{{{series},le=\"+Inf\"}} 3"),
+            format!("verkstall_http_request_duration_seconds_count{{{series}}} 3"),
+            "verkstall_log_head 5".to_owned(),
+            "verkstall_projection_head 4".to_owned(),
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from\n{text}"
+            );
+        }
+    }
+}
