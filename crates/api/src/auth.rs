@@ -55,6 +55,22 @@ pub enum Action {
     ReadReports,
     /// Read the global log.
     ReadLog,
+    /// Read the access log.
+    ReadAccessLog,
+}
+
+impl Action {
+    /// The permission's name, as the access log gives it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Append => "append",
+            Action::ReadState => "read_state",
+            Action::ReadStream => "read_stream",
+            Action::ReadReports => "read_reports",
+            Action::ReadLog => "read_log",
+            Action::ReadAccessLog => "read_access_log",
+        }
+    }
 }
 
 impl Role {
@@ -361,6 +377,7 @@ mod tests {
         assert_eq!(allowed(ReadStream), ["auditor", "integrator", "admin"]);
         assert_eq!(allowed(ReadReports), ["reporter", "auditor", "admin"]);
         assert_eq!(allowed(ReadLog), ["auditor", "integrator", "admin"]);
+        assert_eq!(allowed(ReadAccessLog), ["admin"]);
     }
 
     #[test]

@@ -467,7 +467,7 @@ pub async fn decision_events(
     headers: HeaderMap,
     params: Result<Query<DecisionParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, Action::ReadStream)?;
+    let caller = state.authorize(&headers, Action::ReadStream)?;
     let query = query_string(params)?.query(decision_id(&id)?)?;
     let stream = state
         .store
@@ -488,6 +488,11 @@ pub async fn decision_events(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal(&e))?;
     let version = last.version;
+    state.access.record(
+        &caller,
+        Action::ReadStream,
+        format!("decision {} events", query.decision_id),
+    )?;
     let mut response = json(&StreamBody {
         decision_id: query.decision_id,
         version,
@@ -517,11 +522,16 @@ pub async fn dossier(
     headers: HeaderMap,
     params: Result<Query<DecisionParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, Action::ReadReports)?;
+    let caller = state.authorize(&headers, Action::ReadReports)?;
     let params = query_string(params)?;
     let format = format(params.format.as_deref())?;
     let query = params.query(decision_id(&id)?)?;
     let (dossier, _) = read_dossier(&state, &query).await?;
+    state.access.record(
+        &caller,
+        Action::ReadReports,
+        format!("decision {} dossier", query.decision_id),
+    )?;
     Ok(rendered(render::dossier(&dossier, format), format))
 }
 

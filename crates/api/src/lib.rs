@@ -5,7 +5,9 @@
 //!   defaults, each report from the projection), shared with the command line.
 //! - [`problem`]: the one error type, answered as `application/problem+json` (RFC 9457).
 //! - [`auth`]: tokens (stored as SHA-256 hashes) and the roles' permissions.
+//! - [`access`]: the access log of every read of personal data.
 
+pub mod access;
 pub mod auth;
 pub mod problem;
 pub mod query;

@@ -76,7 +76,7 @@ pub async fn events(
     headers: HeaderMap,
     params: Result<Query<PageParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, Action::ReadLog)?;
+    let caller = state.authorize(&headers, Action::ReadLog)?;
     let params = query_string(params)?;
     let after = number("after", params.after.as_deref())?.unwrap_or(0);
     let limit = match number("limit", params.limit.as_deref())? {
@@ -100,6 +100,11 @@ pub async fn events(
         .map(|(_, line)| serde_json::from_slice::<&RawValue>(line))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal(&e))?;
+    if let (Some((first, _)), Some((last, _))) = (lines.first(), lines.last()) {
+        state
+            .access
+            .record(&caller, Action::ReadLog, format!("log {first}–{last}"))?;
+    }
     Ok(json(&Page {
         after,
         head,
@@ -189,7 +194,7 @@ pub async fn stream(
     headers: HeaderMap,
     params: Result<Query<StreamParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, Action::ReadLog)?;
+    let caller = state.authorize(&headers, Action::ReadLog)?;
     let params = query_string(params)?;
     let last_event_id = headers
         .get("last-event-id")
@@ -208,6 +213,11 @@ pub async fn stream(
         Some(after) => after,
         None => number("after", params.after.as_deref())?.unwrap_or(0),
     };
+    state.access.record(
+        &caller,
+        Action::ReadLog,
+        format!("log from {} on, live", after + 1),
+    )?;
     let follow = Follow {
         store: Arc::clone(&state.store),
         after,
@@ -219,4 +229,39 @@ pub async fn stream(
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// The access log: every read of personal data, oldest first (admin only).
+///
+/// Roles: admin.
+#[utoipa::path(
+    get,
+    path = "/v1/access-log",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{entries: [{at, who, role, what, allowed_by}, …]}` after the `after`th, at most `limit`.", body = serde_json::Value),
+        crate::problem::ReadProblems,
+    ),
+)]
+pub async fn access_log(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    params: Result<Query<PageParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    state.authorize(&headers, Action::ReadAccessLog)?;
+    let params = query_string(params)?;
+    let after = number("after", params.after.as_deref())?.unwrap_or(0);
+    let limit = number("limit", params.limit.as_deref())?.unwrap_or(PAGE_EVENTS_DEFAULT as u64);
+    let data_dir = state.store.data_dir().path().to_path_buf();
+    let entries = tokio::task::spawn_blocking(move || crate::access::read_access_log(&data_dir))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    let entries: Vec<_> = entries
+        .into_iter()
+        .skip(usize::try_from(after).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    Ok(json(&serde_json::json!({ "entries": entries })))
 }

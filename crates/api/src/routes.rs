@@ -58,6 +58,7 @@ fn api() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(reports::deadlines))
         .routes(routes!(log::events))
         .routes(routes!(log::stream))
+        .routes(routes!(log::access_log))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(crate::metrics::metrics))

@@ -96,6 +96,7 @@ pub struct AppState {
     /// end then, so the shutdown does not wait for them.
     pub(crate) shutting_down: watch::Receiver<bool>,
     pub(crate) metrics: crate::metrics::Metrics,
+    pub(crate) access: crate::access::AccessLog,
 }
 
 impl AppState {
@@ -220,6 +221,14 @@ impl Server {
             store::system_clock(),
         )?);
         let tokens = Tokens::open(&config.data_dir)?;
+        let access =
+            crate::access::AccessLog::open(&config.data_dir).map_err(|source| ServeError::Io {
+                context: format!(
+                    "cannot open the access log in {}",
+                    config.data_dir.display()
+                ),
+                source,
+            })?;
         let projection = live::load(store.as_ref(), &config.data_dir, &mut |_, _| {}).await?;
         let (projected_tx, projected) = watch::channel(projection.head());
         let projection = Arc::new(RwLock::new(projection));
@@ -255,6 +264,7 @@ impl Server {
                 tokens,
                 shutting_down,
                 metrics: crate::metrics::Metrics::default(),
+                access,
             }),
             subscription,
             data_dir: config.data_dir,

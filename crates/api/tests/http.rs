@@ -11,6 +11,8 @@
 //!   413;
 //! - the live stream of server-sent events, dropped and resumed from `Last-Event-ID`, delivers
 //!   every event once, in order, also those appended while it waits;
+//! - each read of personal data leaves an access-log entry (who, role, what, why allowed)
+//!   before it is answered; a read of a decision's state leaves none;
 //! - `/openapi.json` lists every route; `/metrics` counts requests by route template;
 //! - a graceful shutdown loses no acknowledged append.
 
@@ -64,6 +66,7 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
         "/v1/events/stream",
         &["auditor", "integrator", "admin"],
     ),
+    ("GET", "/v1/access-log", &["admin"]),
 ];
 
 const OPEN_ROUTES: &[&str] = &["/healthz", "/readyz", "/openapi.json", "/metrics"];
@@ -883,5 +886,61 @@ async fn metrics_count_requests_by_route_template_and_show_the_heads() {
         );
     }
     assert!(!text.contains(&id), "no decision id in a label");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_read_of_personal_data_is_in_the_access_log() {
+    let mut server = Running::start().await;
+    let id = decision(11);
+    server.create(&id).await;
+    server
+        .get_json(&format!("/v1/decisions/{id}"), Role::Registrar)
+        .await;
+    server
+        .get_json(&format!("/v1/decisions/{id}/events"), Role::Auditor)
+        .await;
+    server
+        .get_json(&format!("/v1/decisions/{id}/dossier"), Role::Reporter)
+        .await;
+    server.get_json("/v1/events", Role::Integrator).await;
+    let log = server.get_json("/v1/access-log", Role::Admin).await;
+    let entries: Vec<(String, String, String, String)> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            let text = |f: &str| e[f].as_str().expect("text").to_owned();
+            assert!(e["at"].is_string(), "{e}");
+            (text("who"), text("role"), text("what"), text("allowed_by"))
+        })
+        .collect();
+    let entry = |who: &str, role: &str, what: String, allowed: &str| {
+        (who.to_owned(), role.to_owned(), what, allowed.to_owned())
+    };
+    assert_eq!(
+        entries,
+        [
+            entry(
+                "test auditor",
+                "auditor",
+                format!("decision {id} events"),
+                "role auditor may read_stream"
+            ),
+            entry(
+                "test reporter",
+                "reporter",
+                format!("decision {id} dossier"),
+                "role reporter may read_reports"
+            ),
+            entry(
+                "test integrator",
+                "integrator",
+                "log 1–1".to_owned(),
+                "role integrator may read_log"
+            ),
+        ]
+    );
+    assert!(!log.to_string().contains(PERSON));
     server.stop().await;
 }

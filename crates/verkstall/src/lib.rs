@@ -74,6 +74,8 @@ enum Command {
     /// The HTTP API's tokens: create one for a role, list them.
     #[command(subcommand)]
     Token(token_cmd::TokenCommand),
+    /// Print the API's access log: every read of personal data (who, what, when, why allowed).
+    AccessLog,
 }
 
 /// Where a run reads and writes.
@@ -132,6 +134,7 @@ pub fn run(
         Command::Demo(args) => demo_cmd::run(&args, &location, out, progress),
         Command::Serve(args) => serve_cmd::run(&args, &location, out),
         Command::Token(command) => token_cmd::run(&command, &location, out),
+        Command::AccessLog => token_cmd::run_access_log(&location, out),
     };
     match result {
         Ok(()) => Exit::Done,

@@ -200,5 +200,10 @@ mod tests {
                 .expect("no panic")
                 .expect("the server stops cleanly");
         });
+        let access = ok(&data, &["access-log"]);
+        assert!(
+            access.contains(&format!("decision {DECISION} dossier")) && access.contains("nämnden"),
+            "the dossier read is in the access log: {access}"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! `verkstall token create --role ROLE --name NAME` and `verkstall token list`: the API's
 //! tokens. A token is printed once, when it is created; the data directory keeps only its
 //! SHA-256 hash (crate `api`, module `auth`). A running server knows a new token at once.
+//! `verkstall access-log` prints the API's log of personal-data reads (module `api::access`).
 
 use std::io::Write;
 
@@ -72,6 +73,21 @@ pub fn run(
                 )?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Runs `verkstall access-log`: every read of personal data through the API, as JSON Lines,
+/// oldest first.
+pub fn run_access_log(location: &Location, out: &mut dyn Write) -> Result<(), CliError> {
+    if !data::is_data_dir(&location.path) {
+        data::open_existing(location)?;
+    }
+    let entries = api::access::read_access_log(&location.path)
+        .map_err(|e| anyhow!(e).context("cannot read the access log"))?;
+    for entry in entries {
+        let line = serde_json::to_string(&entry).map_err(|e| anyhow!(e))?;
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
