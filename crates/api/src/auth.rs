@@ -57,6 +57,8 @@ pub enum Action {
     ReadLog,
     /// Read the access log.
     ReadAccessLog,
+    /// See protected persons' identity numbers (skyddade personuppgifter) unmasked.
+    ReadProtected,
 }
 
 impl Action {
@@ -69,6 +71,7 @@ impl Action {
             Action::ReadReports => "read_reports",
             Action::ReadLog => "read_log",
             Action::ReadAccessLog => "read_access_log",
+            Action::ReadProtected => "read_protected",
         }
     }
 }
@@ -378,6 +381,7 @@ mod tests {
         assert_eq!(allowed(ReadReports), ["reporter", "auditor", "admin"]);
         assert_eq!(allowed(ReadLog), ["auditor", "integrator", "admin"]);
         assert_eq!(allowed(ReadAccessLog), ["admin"]);
+        assert_eq!(allowed(ReadProtected), ["admin"]);
     }
 
     #[test]

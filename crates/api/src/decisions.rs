@@ -482,9 +482,13 @@ pub async fn decision_events(
         .into());
     };
     let lines: Vec<String> = stream.iter().map(|e| e.to_json()).collect();
-    let events = lines
+    let seen = lines
         .iter()
-        .map(|line| serde_json::from_str::<&RawValue>(line))
+        .map(|line| crate::masking::as_seen_by(&caller, line.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let events = seen
+        .iter()
+        .map(|line| serde_json::from_slice::<&RawValue>(line))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal(&e))?;
     let version = last.version;

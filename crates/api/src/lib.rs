@@ -15,6 +15,7 @@ pub mod query;
 mod decisions;
 mod health;
 mod log;
+mod masking;
 mod metrics;
 mod reports;
 mod routes;

@@ -95,9 +95,13 @@ pub async fn events(
         .map_err(|e| ApiError::internal(&e))??;
     let lines: Vec<&(u64, Vec<u8>)> = lines.iter().take_while(|(p, _)| *p <= head).collect();
     let next_after = lines.last().map_or(after, |(p, _)| *p);
-    let events = lines
+    let seen = lines
         .iter()
-        .map(|(_, line)| serde_json::from_slice::<&RawValue>(line))
+        .map(|(_, line)| crate::masking::as_seen_by(&caller, line))
+        .collect::<Result<Vec<_>, _>>()?;
+    let events = seen
+        .iter()
+        .map(|line| serde_json::from_slice::<&RawValue>(line))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal(&e))?;
     if let (Some((first, _)), Some((last, _))) = (lines.first(), lines.last()) {
@@ -123,6 +127,7 @@ pub struct StreamParams {
 
 /// Where a follower's stream is.
 struct Follow {
+    caller: crate::auth::Caller,
     store: Arc<EmbeddedStore>,
     after: u64,
     pending: VecDeque<(u64, Vec<u8>)>,
@@ -137,6 +142,10 @@ impl Follow {
         loop {
             if let Some((position, line)) = self.pending.pop_front() {
                 self.after = position;
+                let Ok(line) = crate::masking::as_seen_by(&self.caller, &line) else {
+                    // Logged by `as_seen_by`; the follower sees the stream end here.
+                    return None;
+                };
                 let data = String::from_utf8_lossy(&line).into_owned();
                 let event = Event::default().id(position.to_string()).data(data);
                 return Some((Ok(event), self));
@@ -219,6 +228,7 @@ pub async fn stream(
         format!("log from {} on, live", after + 1),
     )?;
     let follow = Follow {
+        caller,
         store: Arc::clone(&state.store),
         after,
         pending: VecDeque::new(),

@@ -13,6 +13,8 @@
 //!   every event once, in order, also those appended while it waits;
 //! - each read of personal data leaves an access-log entry (who, role, what, why allowed)
 //!   before it is answered; a read of a decision's state leaves none;
+//! - a protected person's identity number is masked in every stored event sent to a role
+//!   without the grant (all but admin), in a decision's events, the log's pages and its stream;
 //! - `/openapi.json` lists every route; `/metrics` counts requests by route template;
 //! - a graceful shutdown loses no acknowledged append.
 
@@ -942,5 +944,47 @@ async fn every_read_of_personal_data_is_in_the_access_log() {
         ]
     );
     assert!(!log.to_string().contains(PERSON));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_protected_identity_is_masked_for_every_role_without_the_grant() {
+    let mut server = Running::start().await;
+    let id = decision(12);
+    let mut protected = granted(&id, "2024-01-10");
+    protected["data"]["person"]["protected"] = json!(true);
+    assert_eq!(
+        server.append(&id, Some("0"), &protected).await.status(),
+        StatusCode::CREATED
+    );
+    let person = |event: &Value| event["data"]["person"]["id"].clone();
+    for role in [Role::Auditor, Role::Integrator] {
+        let stream = server
+            .get_json(&format!("/v1/decisions/{id}/events"), role)
+            .await;
+        assert_eq!(
+            person(&stream["events"][0]),
+            Value::Null,
+            "{role}: {stream}"
+        );
+        assert_eq!(stream["events"][0]["data"]["person"]["protected"], true);
+        let page = server.get_json("/v1/events", role).await;
+        assert_eq!(person(&page["events"][0]), Value::Null, "{role}: {page}");
+        let mut live = server
+            .request(Method::GET, "/v1/events/stream", Some(role))
+            .send()
+            .await
+            .expect("answers");
+        let (_, event) = read_events(&mut live, 1).await.remove(0);
+        assert_eq!(person(&event), Value::Null, "{role}: {event}");
+    }
+    let stream = server
+        .get_json(&format!("/v1/decisions/{id}/events"), Role::Admin)
+        .await;
+    assert_eq!(
+        person(&stream["events"][0]),
+        PERSON,
+        "the admin holds the grant"
+    );
     server.stop().await;
 }
