@@ -318,7 +318,7 @@ fn measure_reads(cx: &Context<'_>, data: &Path, events: u64, rows: &mut Rows) ->
         Unit::MegabytesPerSecond,
         mb_per_s(read.raw_elapsed),
     );
-    let alone = "JSON decode alone (`RecordedEvent::from_json` on those lines, in memory)";
+    let alone = "JSON decode alone (`RecordedEvent::from_stored_json`, as `read_all` decodes, on those lines in memory)";
     rows.add(
         format!("{alone}: events/s"),
         Unit::PerSecond,
