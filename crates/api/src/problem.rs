@@ -242,6 +242,13 @@ impl From<store::StoreError> for ApiError {
                         .to_owned(),
                 )
             }
+            store::StoreError::Backend { .. } => {
+                let cause = error.to_string();
+                tracing::error!(cause = %cause, "the store's database failed");
+                ApiError::Unavailable(
+                    "the event store's database is unavailable; try again shortly".to_owned(),
+                )
+            }
             other => ApiError::internal(&other),
         }
     }

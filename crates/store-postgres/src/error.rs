@@ -1,9 +1,7 @@
 //! PostgreSQL's errors as the store's.
 //!
-//! `store::StoreError` has no variant for a database engine yet (its `Kv` variant is the
-//! embedded engines'), so a failure of PostgreSQL is reported as [`StoreError::Stopped`] with
-//! what PostgreSQL said, and a lost connection says so: this store does not reconnect by itself
-//! (connect again). Only the SQLSTATE and PostgreSQL's message are kept, never the `DETAIL`
+//! A failure of PostgreSQL is a [`StoreError::Backend`] with what PostgreSQL said, and a lost
+//! connection says so: this store does not reconnect by itself (connect again). Only the SQLSTATE and PostgreSQL's message are kept, never the `DETAIL`
 //! (which may quote values), so no personal data reaches a log line through an error.
 
 use store::StoreError;
@@ -11,15 +9,29 @@ use store::StoreError;
 /// A PostgreSQL failure as a store error.
 pub(crate) fn db(error: tokio_postgres::Error) -> StoreError {
     if error.is_closed() {
-        return StoreError::Stopped("PostgreSQL: the connection is closed; connect again".into());
+        return backend("the connection is closed; connect again".into());
     }
     match error.as_db_error() {
-        Some(e) => StoreError::Stopped(format!(
-            "PostgreSQL: {} (SQLSTATE {})",
-            e.message(),
-            e.code().code()
-        )),
-        None => StoreError::Stopped(format!("PostgreSQL: {error}")),
+        Some(e) => backend(format!("{} (SQLSTATE {})", e.message(), e.code().code())),
+        None => backend(error.to_string()),
+    }
+}
+
+/// The same failure for another caller of the failed group (`StoreError` is not `Clone`).
+pub(crate) fn copy(error: &StoreError) -> StoreError {
+    match error {
+        StoreError::Backend { backend, detail } => StoreError::Backend {
+            backend,
+            detail: detail.clone(),
+        },
+        other => StoreError::Stopped(other.to_string()),
+    }
+}
+
+fn backend(detail: String) -> StoreError {
+    StoreError::Backend {
+        backend: "PostgreSQL",
+        detail,
     }
 }
 

@@ -64,7 +64,7 @@
 //! A store holds three connections: one for writes, owned by a writer task that commits the
 //! appends waiting in its queue together, in one transaction (group commit: each append is
 //! checked against the log as the ones before it leave it and is atomic on its own; a refused
-//! one writes nothing), one for reads (single statements, pipelined), one to listen. A lost connection fails the calls that need it ([`StoreError::Stopped`]);
+//! one writes nothing), one for reads (single statements, pipelined), one to listen. A lost connection fails the calls that need it ([`StoreError::Backend`]);
 //! the store does not reconnect by itself: connect again.
 
 mod error;

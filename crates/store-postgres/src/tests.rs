@@ -53,3 +53,18 @@ async fn an_older_running_transaction_holds_the_horizon_until_it_ends() {
 fn hex_is_lowercase_two_digits_a_byte() {
     assert_eq!(crate::plan::hex(&[0, 1, 0xab, 0xff]), "0001abff");
 }
+
+#[tokio::test]
+async fn a_database_that_is_not_there_is_a_backend_failure_that_says_what_postgresql_said() {
+    let db = ScratchDatabase::create().await.unwrap();
+    let missing = format!("{}_missing", db.config());
+    match PgStore::connect(&missing).await {
+        Err(store::StoreError::Backend { backend, detail }) => {
+            assert_eq!(backend, "PostgreSQL");
+            // 3D000: invalid_catalog_name, the database does not exist.
+            assert!(detail.contains("SQLSTATE 3D000"), "{detail}");
+        }
+        Err(other) => panic!("expected a backend failure, got {other:?}"),
+        Ok(_) => panic!("connected to a database that does not exist"),
+    }
+}

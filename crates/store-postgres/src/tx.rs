@@ -97,7 +97,7 @@ pub(crate) async fn write_group(
                 Err(failure) => {
                     let error = failure.into_error();
                     for (i, _) in &checked {
-                        answers[*i] = Some(Err(StoreError::Stopped(error.to_string())));
+                        answers[*i] = Some(Err(crate::error::copy(&error)));
                     }
                     break;
                 }

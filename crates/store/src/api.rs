@@ -150,6 +150,16 @@ pub enum StoreError {
     /// The store was closed.
     #[error("the store is closed")]
     Closed,
+    /// The database server behind the store (PostgreSQL) failed or cannot be reached. Unlike
+    /// [`StoreError::Stopped`] this need not be lasting: a later call on a new connection may
+    /// succeed. `detail` is the server's message and code, never values it quotes.
+    #[error("{backend}: {detail}")]
+    Backend {
+        /// Which server: `PostgreSQL`.
+        backend: &'static str,
+        /// What it said.
+        detail: String,
+    },
     /// A request the store cannot take (a malformed subscriber name, say).
     #[error("{0}")]
     Invalid(String),
