@@ -95,10 +95,9 @@ pub use follow::FOLLOW_POLL_INTERVAL;
 pub use schema::SCHEMA_VERSION;
 pub use scratch::{ScratchDatabase, TEST_SERVER_DEFAULT};
 
-/// Events in one append request, at most (the embedded store's limit; imports have none).
-pub const APPEND_EVENTS_MAX: usize = 1000;
-/// Bytes of stored events in one append request, at most (the embedded store's limit).
-pub const APPEND_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// The limits of one append request and of a subscriber's name are the store contract's, the
+/// same on every store.
+pub use store::{APPEND_BYTES_MAX, APPEND_EVENTS_MAX, SUBSCRIBER_NAME_BYTES_MAX};
 /// Events read in one statement, at most.
 pub const READ_PAGE_EVENTS_MAX: usize = 10_000;
 /// Rows inserted by one statement of an import, at most.
@@ -109,8 +108,6 @@ pub const QUEUE_REQUESTS_MAX: usize = 4096;
 pub const GROUP_REQUESTS_MAX: usize = 256;
 /// How long a reader waits for the horizon to reach the head it saw committed, at most.
 pub const SETTLE_WAIT_MAX: Duration = Duration::from_secs(10);
-/// The longest subscriber name, in bytes (as in the embedded store).
-pub const SUBSCRIBER_NAME_BYTES_MAX: usize = 200;
 
 /// The channel of the head's notifications.
 const HEAD_CHANNEL: &str = "verkstall_head";

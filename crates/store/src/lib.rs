@@ -42,5 +42,7 @@ pub use chain::{GENESIS_HASH, chain_hash, split_stored_line};
 pub use datadir::{DataDir, ENGINE_FILE_NAME};
 pub use embedded::{Clock, EmbeddedStore, system_clock};
 pub use kv::EngineKind;
+pub use layout::SUBSCRIBER_NAME_BYTES_MAX;
 pub use subscription::{Subscriber, SubscriptionHandle, SubscriptionOptions, SubscriptionStatus};
 pub use verify::{Damage, VerifyReport};
+pub use writer::{APPEND_BYTES_MAX, APPEND_EVENTS_MAX};
