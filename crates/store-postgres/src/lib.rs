@@ -397,25 +397,6 @@ async fn run_writer(
     }
 }
 
-/// Decodes a stored line strictly, checking it sits where it is stored.
-pub(crate) fn decode_line(position: u64, line: &[u8]) -> Result<RecordedEvent, StoreError> {
-    let text = std::str::from_utf8(line).map_err(|_| StoreError::Corrupt {
-        position,
-        detail: "the stored event is not UTF-8".into(),
-    })?;
-    let event = RecordedEvent::from_json(text).map_err(|e| StoreError::Corrupt {
-        position,
-        detail: format!("the stored event does not parse: {e}"),
-    })?;
-    if event.position != position {
-        return Err(StoreError::Corrupt {
-            position,
-            detail: format!("the event stored here says position {}", event.position),
-        });
-    }
-    Ok(event)
-}
-
 /// A position or version as PostgreSQL's `bigint`.
 pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).expect("positions and versions stay below 2^63")

@@ -15,11 +15,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::{DecisionId, RecordedEvent};
-use store::StoreError;
+use store::{StoreError, decode_stored_line};
 use tokio_postgres::Client;
 
 use crate::error::db;
-use crate::{SETTLE_WAIT_MAX, decode_line, to_i64, to_u64};
+
+use crate::{SETTLE_WAIT_MAX, to_i64, to_u64};
 
 /// The first pause while waiting for the horizon; it doubles up to [`SETTLE_STEP_MAX`].
 const SETTLE_STEP_FIRST: Duration = Duration::from_millis(1);
@@ -137,7 +138,7 @@ pub(crate) async fn events(
                 detail: "missing from the log".into(),
             });
         }
-        events.push(decode_line(position, row.get(1))?);
+        events.push(decode_stored_line(position, row.get(1))?);
     }
     if events.len() < limit {
         return Err(StoreError::Corrupt {
@@ -164,7 +165,7 @@ pub(crate) async fn stream(
         .map_err(db)?;
     let mut events: Vec<RecordedEvent> = Vec::with_capacity(rows.len());
     for row in &rows {
-        let event = decode_line(to_u64(row.get(0)), row.get(1))?;
+        let event = decode_stored_line(to_u64(row.get(0)), row.get(1))?;
         if event.version != events.len() as u64 + 1 {
             return Err(StoreError::Corrupt {
                 position: event.position,

@@ -291,7 +291,7 @@ async fn read_touched<'a>(
         .await
         .map_err(db)?
     {
-        let event = crate::decode_line(to_u64(row.get(0)), row.get(1))?;
+        let event = store::decode_line(to_u64(row.get(0)), row.get(1))?;
         stored.by_id.insert(event.event_id, event);
     }
     let decisions: Vec<Uuid> = events
@@ -310,7 +310,7 @@ async fn read_touched<'a>(
         .await
         .map_err(db)?
     {
-        let event = crate::decode_line(to_u64(row.get(0)), row.get(1))?;
+        let event = store::decode_line(to_u64(row.get(0)), row.get(1))?;
         let stream = streams.entry(event.decision_id).or_default();
         if event.version != stream.len() as u64 + 1 {
             return Err(StoreError::Corrupt {

@@ -206,15 +206,17 @@ fn recover(kv: &dyn KvEngine) -> Result<Tail, StoreError> {
     Ok(tail)
 }
 
-/// Decodes a stored line, strictly (the schema check of `verify`).
-pub(crate) fn decode_line(position: u64, line: &[u8]) -> Result<RecordedEvent, StoreError> {
+/// Decodes a stored line, strictly (the schema check of `verify`), and checks it says the
+/// position it is stored at; anything else is [`StoreError::Corrupt`] naming that position. For
+/// every store (the PostgreSQL one too): the stored line is the same canonical JSON everywhere.
+pub fn decode_line(position: u64, line: &[u8]) -> Result<RecordedEvent, StoreError> {
     decode_with(position, line, RecordedEvent::from_json)
 }
 
 /// Decodes a stored line for reading: the fast path for the canonical form the store writes,
 /// with the strict parser's result for every line and its error, naming the field, for a
 /// damaged one.
-pub(crate) fn decode_stored_line(position: u64, line: &[u8]) -> Result<RecordedEvent, StoreError> {
+pub fn decode_stored_line(position: u64, line: &[u8]) -> Result<RecordedEvent, StoreError> {
     decode_with(position, line, RecordedEvent::from_stored_json)
 }
 
