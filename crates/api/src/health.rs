@@ -26,7 +26,7 @@ pub struct Health {
 fn health(state: &AppState) -> Health {
     Health {
         status: "ok".to_owned(),
-        head: state.store.committed(),
+        head: *state.store.watch_head().borrow(),
         projected: *state.projected.borrow(),
     }
 }

@@ -12,7 +12,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use store::{EmbeddedStore, EventStore};
+use store::EventStore;
 use tokio::sync::watch;
 use utoipa::IntoParams;
 
@@ -88,11 +88,8 @@ pub async fn events(
             )));
         }
     };
-    let head = state.store.committed();
-    let store = Arc::clone(&state.store);
-    let lines = tokio::task::spawn_blocking(move || store.read_lines(after, limit))
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
+    let head = state.store.head().await?.position;
+    let lines = state.store.read_stored_lines(after, limit).await?;
     let lines: Vec<&(u64, Vec<u8>)> = lines.iter().take_while(|(p, _)| *p <= head).collect();
     let next_after = lines.last().map_or(after, |(p, _)| *p);
     let seen = lines
@@ -128,7 +125,7 @@ pub struct StreamParams {
 /// Where a follower's stream is.
 struct Follow {
     caller: crate::auth::Caller,
-    store: Arc<EmbeddedStore>,
+    store: Arc<dyn EventStore>,
     after: u64,
     pending: VecDeque<(u64, Vec<u8>)>,
     head: watch::Receiver<u64>,
@@ -150,22 +147,17 @@ impl Follow {
                 let event = Event::default().id(position.to_string()).data(data);
                 return Some((Ok(event), self));
             }
-            // Seen before the head is read: a commit after this wakes the wait below.
-            self.head.borrow_and_update();
-            if self.store.committed() > self.after {
-                let store = Arc::clone(&self.store);
-                let after = self.after;
-                let page =
-                    tokio::task::spawn_blocking(move || store.read_lines(after, PAGE_EVENTS_MAX))
-                        .await;
-                match page {
-                    Ok(Ok(page)) => self.pending.extend(page),
-                    Ok(Err(error)) => {
-                        tracing::error!(%error, "the event stream cannot read the log");
-                        return None;
-                    }
+            // Marked seen as it is read: a commit after this wakes the wait below.
+            let head = *self.head.borrow_and_update();
+            if head > self.after {
+                match self
+                    .store
+                    .read_stored_lines(self.after, PAGE_EVENTS_MAX)
+                    .await
+                {
+                    Ok(page) => self.pending.extend(page),
                     Err(error) => {
-                        tracing::error!(%error, "the event stream's read failed");
+                        tracing::error!(%error, "the event stream cannot read the log");
                         return None;
                     }
                 }
@@ -263,7 +255,7 @@ pub async fn access_log(
     let params = query_string(params)?;
     let after = number("after", params.after.as_deref())?.unwrap_or(0);
     let limit = number("limit", params.limit.as_deref())?.unwrap_or(PAGE_EVENTS_DEFAULT as u64);
-    let data_dir = state.store.data_dir().path().to_path_buf();
+    let data_dir = state.data_dir.clone();
     let entries = tokio::task::spawn_blocking(move || crate::access::read_access_log(&data_dir))
         .await
         .map_err(|e| ApiError::internal(&e))?

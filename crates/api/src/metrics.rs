@@ -125,9 +125,10 @@ pub(crate) async fn record(
     responses((status = 200, description = "Prometheus text exposition format 0.0.4.", body = String, content_type = "text/plain; version=0.0.4")),
 )]
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let text = state
-        .metrics
-        .render(state.store.committed(), *state.projected.borrow());
+    let text = state.metrics.render(
+        *state.store.watch_head().borrow(),
+        *state.projected.borrow(),
+    );
     (
         [(
             header::CONTENT_TYPE,

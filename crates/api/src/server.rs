@@ -1,6 +1,13 @@
 //! The server: opens the store, loads the projection, keeps it current as a subscriber of the
 //! log, and serves the routes until asked to stop.
 //!
+//! It serves over any [`EventStore`]: the embedded store of its data directory
+//! ([`Server::bind`]), or one the caller opened, such as PostgreSQL shared by several nodes
+//! ([`Server::bind_with`]). The node's own state stays in its data directory either way: the
+//! tokens, the projection's snapshot, the access log, and the node's name ([`NODE_FILE_NAME`]),
+//! under which the projection's subscriber keeps its checkpoint in the store, so nodes sharing
+//! one store never move each other's checkpoint.
+//!
 //! Reads are consistent with writes: a read that uses the projection first waits until the
 //! projection has folded everything committed when the read arrived (bounded by
 //! [`PROJECTION_WAIT_MAX`], then 503), so an acknowledged append is seen by the next read.
@@ -37,6 +44,9 @@ pub const PROJECTION_WAIT_MAX: Duration = Duration::from_secs(10);
 pub const READY_LAG_EVENTS_MAX: u64 = 10_000;
 /// Events folded between two saves of the projection's snapshot.
 pub const SNAPSHOT_EVERY_EVENTS: u64 = 10_000;
+/// The file in the data directory that names this node (a UUID, made at its first start): the
+/// projection's subscriber checkpoint in the store is kept under this name.
+pub(crate) const NODE_FILE_NAME: &str = "node.id";
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -87,7 +97,9 @@ pub enum ServeError {
 
 /// What every handler shares.
 pub struct AppState {
-    pub(crate) store: Arc<EmbeddedStore>,
+    pub(crate) store: Arc<dyn EventStore>,
+    /// The node's data directory: tokens, snapshot, access log.
+    pub(crate) data_dir: PathBuf,
     pub(crate) projection: Arc<RwLock<Projection>>,
     /// The projection's head, as folded by the subscriber.
     pub(crate) projected: watch::Receiver<u64>,
@@ -144,7 +156,7 @@ impl AppState {
         &self,
         read: impl FnOnce(&Projection) -> T,
     ) -> Result<T, ApiError> {
-        let target = self.store.committed();
+        let target = self.store.head().await?.position;
         let mut projected = self.projected.clone();
         let caught_up = tokio::time::timeout(
             PROJECTION_WAIT_MAX,
@@ -176,6 +188,8 @@ impl AppState {
 
 /// The projection's subscriber, telling the server how far it has folded.
 struct Following {
+    /// The checkpoint's name: the projection's, qualified by the node.
+    name: String,
     inner: ProjectionSubscriber,
     projection: Arc<RwLock<Projection>>,
     projected: watch::Sender<u64>,
@@ -184,7 +198,7 @@ struct Following {
 #[async_trait]
 impl Subscriber for Following {
     fn name(&self) -> &str {
-        self.inner.name()
+        &self.name
     }
 
     async fn handle(
@@ -213,13 +227,31 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the store and the projection and binds the address.
+    /// Opens the embedded store of the data directory and the projection, and binds the address.
     pub async fn bind(config: Config) -> Result<Server, ServeError> {
         let store = Arc::new(EmbeddedStore::open(
             &config.data_dir,
             config.engine,
             store::system_clock(),
         )?);
+        Server::bind_with(config, store).await
+    }
+
+    /// Serves over `store` (`config.engine` is not used); the node's own state stays in
+    /// `config.data_dir`, which is created if it does not exist.
+    pub async fn bind_with(
+        config: Config,
+        store: Arc<dyn EventStore>,
+    ) -> Result<Server, ServeError> {
+        let io = |context: String| move |source| ServeError::Io { context, source };
+        std::fs::create_dir_all(&config.data_dir).map_err(io(format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )))?;
+        let node = node_name(&config.data_dir).map_err(io(format!(
+            "cannot read or make the node's name ({NODE_FILE_NAME}) in {}",
+            config.data_dir.display()
+        )))?;
         let tokens = Tokens::open(&config.data_dir)?;
         let access =
             crate::access::AccessLog::open(&config.data_dir).map_err(|source| ServeError::Io {
@@ -237,14 +269,17 @@ impl Server {
             &config.data_dir,
             SNAPSHOT_EVERY_EVENTS,
         );
-        inner.align_checkpoint(store.as_ref()).await?;
+        // The projection's snapshot is its durable checkpoint; the subscription starts there.
+        let name = format!("{}@{node}", live::SUBSCRIBER_NAME);
+        store.save_checkpoint(&name, *projected.borrow()).await?;
         let following = Following {
+            name,
             inner,
             projection: Arc::clone(&projection),
             projected: projected_tx,
         };
         let subscription = subscription::spawn(
-            Arc::clone(&store) as Arc<dyn EventStore>,
+            Arc::clone(&store),
             Arc::new(following),
             SubscriptionOptions::default(),
         );
@@ -259,6 +294,7 @@ impl Server {
             listener,
             state: Arc::new(AppState {
                 store,
+                data_dir: config.data_dir.clone(),
                 projection,
                 projected,
                 tokens,
@@ -308,6 +344,37 @@ impl Server {
             source,
         })
     }
+}
+
+/// The node's name: read from [`NODE_FILE_NAME`] in `data_dir`, or made (a new UUID) and
+/// written there, durably, at its first start.
+fn node_name(data_dir: &Path) -> std::io::Result<String> {
+    use std::io::Write;
+    let path = data_dir.join(NODE_FILE_NAME);
+    let name = match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().to_owned(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let name = uuid::Uuid::new_v4().simple().to_string();
+            let partial = data_dir.join(format!("{NODE_FILE_NAME}.partial"));
+            let mut file = std::fs::File::create(&partial)?;
+            file.write_all(name.as_bytes())?;
+            file.sync_all()?;
+            std::fs::rename(&partial, &path)?;
+            std::fs::File::open(data_dir)?.sync_all()?;
+            name
+        }
+        Err(error) => return Err(error),
+    };
+    let well_formed = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !well_formed {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the node's name must be 1 to 64 letters, digits or `-`",
+        ));
+    }
+    Ok(name)
 }
 
 /// Saves the projection's snapshot, so the next start catches up from here.

@@ -74,6 +74,7 @@ mod read;
 mod schema;
 mod scratch;
 mod tx;
+mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,20 +157,11 @@ impl PgStore {
 
     async fn open(config: &str, clock: Option<Clock>) -> Result<PgStore, StoreError> {
         let mut tasks = Vec::new();
-        let mut connect = async || -> Result<Client, StoreError> {
-            let (client, connection) = tokio_postgres::connect(config, NoTls).await.map_err(db)?;
-            tasks.push(
-                tokio::spawn(async move {
-                    if let Err(error) = connection.await {
-                        tracing::warn!(%error, "a PostgreSQL connection ended");
-                    }
-                })
-                .abort_handle(),
-            );
-            Ok(client)
-        };
-        let mut writer = connect().await?;
-        let reader = Arc::new(connect().await?);
+        let (mut writer, task) = connect_client(config).await?;
+        tasks.push(task);
+        let (reader, task) = connect_client(config).await?;
+        tasks.push(task);
+        let reader = Arc::new(reader);
         let (listener, connection) = tokio_postgres::connect(config, NoTls).await.map_err(db)?;
         let wake = Arc::new(Notify::new());
         tasks.push(tokio::spawn(follow::listen(connection, Arc::clone(&wake))).abort_handle());
@@ -289,6 +281,15 @@ impl EventStore for PgStore {
         read::events(&self.reader, after, upto, limit).await
     }
 
+    async fn read_stored_lines(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let upto = self.readable().await?;
+        read::lines(&self.reader, after, upto, limit).await
+    }
+
     async fn position_as_of(&self, as_of: DateTime<Utc>) -> Result<u64, StoreError> {
         self.upto(Some(as_of)).await
     }
@@ -350,6 +351,18 @@ impl EventStore for PgStore {
             .map_err(db)?;
         Ok(())
     }
+}
+
+/// A connection to `config`, driven by a task of its own (abort it when done).
+pub(crate) async fn connect_client(config: &str) -> Result<(Client, AbortHandle), StoreError> {
+    let (client, connection) = tokio_postgres::connect(config, NoTls).await.map_err(db)?;
+    let task = tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::warn!(%error, "a PostgreSQL connection ended");
+        }
+    })
+    .abort_handle();
+    Ok((client, task))
 }
 
 /// The writer task: takes the queued appends that are waiting (up to [`GROUP_REQUESTS_MAX`]) and

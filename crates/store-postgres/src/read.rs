@@ -111,6 +111,21 @@ pub(crate) async fn events(
     upto: u64,
     limit: usize,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
+    lines(client, after, upto, limit)
+        .await?
+        .into_iter()
+        .map(|(position, line)| decode_stored_line(position, &line))
+        .collect()
+}
+
+/// Up to `limit` stored lines after `after`, at or below `upto`, exactly as stored, checked to
+/// be contiguous.
+pub(crate) async fn lines(
+    client: &Client,
+    after: u64,
+    upto: u64,
+    limit: usize,
+) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
     if after >= upto || limit == 0 {
         return Ok(Vec::new());
     }
@@ -129,8 +144,8 @@ pub(crate) async fn events(
         )
         .await
         .map_err(db)?;
-    let mut events = Vec::with_capacity(rows.len());
-    for (expected, row) in (after + 1..).zip(&rows) {
+    let mut lines = Vec::with_capacity(rows.len());
+    for (expected, row) in (after + 1..).zip(rows) {
         let position = to_u64(row.get(0));
         if position != expected {
             return Err(StoreError::Corrupt {
@@ -138,15 +153,15 @@ pub(crate) async fn events(
                 detail: "missing from the log".into(),
             });
         }
-        events.push(decode_stored_line(position, row.get(1))?);
+        lines.push((position, row.get(1)));
     }
-    if events.len() < limit {
+    if lines.len() < limit {
         return Err(StoreError::Corrupt {
-            position: after + events.len() as u64 + 1,
+            position: after + lines.len() as u64 + 1,
             detail: "missing from the log".into(),
         });
     }
-    Ok(events)
+    Ok(lines)
 }
 
 /// One decision's events at or below `upto`, in version order.

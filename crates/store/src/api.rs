@@ -221,6 +221,15 @@ pub trait EventStore: Send + Sync + 'static {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// Up to `limit` stored lines of the global log after position `after`, in order, each
+    /// exactly as stored (canonical JSON, hash last): what `verkstall events`, the API's pages
+    /// of the log and its live stream send, and what a copy to another store must keep.
+    async fn read_stored_lines(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+
     /// The last position recorded at or before `as_of` (0 if none).
     async fn position_as_of(&self, as_of: DateTime<Utc>) -> Result<u64, StoreError>;
 
@@ -235,4 +244,71 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Durably stores a subscriber's checkpoint.
     async fn save_checkpoint(&self, subscriber: &str, position: u64) -> Result<(), StoreError>;
+}
+
+/// A shared store is a store: the same calls, on the store behind the `Arc` (what a server
+/// holds when it serves over whichever store it was given).
+#[async_trait]
+impl<S: EventStore + ?Sized> EventStore for std::sync::Arc<S> {
+    async fn append(
+        &self,
+        decision_id: DecisionId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Result<Appended, Refusal>, StoreError> {
+        (**self).append(decision_id, expected, events).await
+    }
+
+    async fn import(
+        &self,
+        events: Vec<NewEvent>,
+        options: ImportOptions,
+    ) -> Result<Result<Imported, Refusal>, StoreError> {
+        (**self).import(events, options).await
+    }
+
+    async fn read_stream(
+        &self,
+        decision_id: DecisionId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        (**self).read_stream(decision_id, as_of).await
+    }
+
+    async fn read_all(
+        &self,
+        after: u64,
+        limit: usize,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        (**self).read_all(after, limit, as_of).await
+    }
+
+    async fn read_stored_lines(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        (**self).read_stored_lines(after, limit).await
+    }
+
+    async fn position_as_of(&self, as_of: DateTime<Utc>) -> Result<u64, StoreError> {
+        (**self).position_as_of(as_of).await
+    }
+
+    async fn head(&self) -> Result<Head, StoreError> {
+        (**self).head().await
+    }
+
+    fn watch_head(&self) -> tokio::sync::watch::Receiver<u64> {
+        (**self).watch_head()
+    }
+
+    async fn checkpoint(&self, subscriber: &str) -> Result<u64, StoreError> {
+        (**self).checkpoint(subscriber).await
+    }
+
+    async fn save_checkpoint(&self, subscriber: &str, position: u64) -> Result<(), StoreError> {
+        (**self).save_checkpoint(subscriber, position).await
+    }
 }

@@ -430,6 +430,15 @@ impl EventStore for EmbeddedStore {
         .await
     }
 
+    async fn read_stored_lines(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.blocking(move |kv, committed| read_lines(kv, after, committed, limit))
+            .await
+    }
+
     async fn position_as_of(&self, as_of: DateTime<Utc>) -> Result<u64, StoreError> {
         self.blocking(move |kv, committed| position_as_of(kv, committed, as_of))
             .await

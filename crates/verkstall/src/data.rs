@@ -5,11 +5,16 @@
 //! anything: a missing directory is an error. Either way, naming another engine than the one an
 //! existing directory was created with is refused (by the store's `DataDir::open`), and a data
 //! directory whose log has gone missing is refused rather than started afresh.
+//!
+//! `--store postgres://…` (or `$VERKSTALL_STORE`) names a PostgreSQL store instead
+//! ([`open_log`]); the commands that read the log through it (`serve`, `verify`, `events`) then
+//! keep only their local state in the data directory.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use store::{EmbeddedStore, EngineKind};
+use store::{EmbeddedStore, EngineKind, EventStore};
+use store_postgres::PgStore;
 
 use crate::exit::CliError;
 
@@ -38,6 +43,77 @@ pub struct Location {
     pub path: PathBuf,
     /// `--engine`, if given.
     pub engine: Option<Engine>,
+    /// `--store` (else `$VERKSTALL_STORE`): a PostgreSQL store's connection string, if given.
+    pub store: Option<String>,
+}
+
+/// The log a command reads: the data directory's embedded store, or PostgreSQL.
+pub enum Log {
+    /// The embedded store of the data directory.
+    Embedded(EmbeddedStore),
+    /// The PostgreSQL store named by `--store`.
+    Postgres(PgStore),
+}
+
+impl Log {
+    /// The store, whichever it is.
+    pub fn as_store(&self) -> &dyn EventStore {
+        match self {
+            Log::Embedded(store) => store,
+            Log::Postgres(store) => store,
+        }
+    }
+}
+
+/// An open log with the runtime it was opened in; the log is dropped first.
+pub struct OpenedLog {
+    /// The log.
+    pub log: Log,
+    /// The runtime the store's async methods run on.
+    pub runtime: tokio::runtime::Runtime,
+}
+
+/// Opens the log a command reads: the PostgreSQL store named by `--store` (never creating
+/// anything but verkstall's schema), else the data directory's existing embedded store.
+pub fn open_log(location: &Location) -> Result<OpenedLog, CliError> {
+    let Some(config) = &location.store else {
+        let Opened { store, runtime } = open_existing(location)?;
+        return Ok(OpenedLog {
+            log: Log::Embedded(store),
+            runtime,
+        });
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let store = connect_postgres(&runtime, config)?;
+    Ok(OpenedLog {
+        log: Log::Postgres(store),
+        runtime,
+    })
+}
+
+/// Connects to the PostgreSQL store at `config` on `runtime`. The error never repeats the
+/// connection string (it may hold a password).
+pub fn connect_postgres(
+    runtime: &tokio::runtime::Runtime,
+    config: &str,
+) -> Result<PgStore, CliError> {
+    if !(config.starts_with("postgres://")
+        || config.starts_with("postgresql://")
+        || config.contains('='))
+    {
+        return Err(CliError::Usage(
+            "--store (or $VERKSTALL_STORE) must be a PostgreSQL connection string:              postgres://USER@HOST/DATABASE or key=value pairs"
+                .into(),
+        ));
+    }
+    runtime.block_on(PgStore::connect(config)).map_err(|e| {
+        anyhow::Error::new(e)
+            .context("cannot open the PostgreSQL store")
+            .into()
+    })
 }
 
 /// An open store with the runtime it was opened in. The store is dropped first (its writer

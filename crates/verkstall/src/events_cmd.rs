@@ -2,7 +2,8 @@
 //! stored (canonical JSON with the hash last), in position order (spec §8).
 //!
 //! The output is one consistent snapshot: it ends at the head the log had when the command
-//! started, whatever is appended meanwhile. It never creates a data directory.
+//! started, whatever is appended meanwhile. It never creates a data directory. With `--store`
+//! it prints the PostgreSQL store's log, byte for byte as stored there.
 
 use std::io::{self, BufWriter, Write};
 
@@ -27,9 +28,13 @@ pub struct EventsArgs {
 
 /// Runs `verkstall events`.
 pub fn run(args: &EventsArgs, location: &Location, out: &mut dyn Write) -> Result<(), CliError> {
-    let opened = data::open_existing(location)?;
-    let store = &opened.store;
-    let head = store.committed();
+    let opened = data::open_log(location)?;
+    let store = opened.log.as_store();
+    let head = opened
+        .runtime
+        .block_on(store.head())
+        .map_err(|e| anyhow!(e).context("reading the log's head"))?
+        .position;
     let mut out = BufWriter::new(out);
     let mut after = args.after;
     let mut left = args.limit.unwrap_or(u64::MAX);
@@ -37,8 +42,9 @@ pub fn run(args: &EventsArgs, location: &Location, out: &mut dyn Write) -> Resul
         let want = usize::try_from(left)
             .unwrap_or(usize::MAX)
             .min(PAGE_EVENTS_MAX);
-        let page = store
-            .read_lines(after, want)
+        let page = opened
+            .runtime
+            .block_on(store.read_stored_lines(after, want))
             .map_err(|e| anyhow!(e).context("reading the log"))?;
         let Some(&(last, _)) = page.last() else {
             break;

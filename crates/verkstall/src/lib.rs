@@ -42,6 +42,12 @@ struct Cli {
     #[arg(long, global = true, value_enum, value_name = "ENGINE")]
     engine: Option<data::Engine>,
 
+    /// The event store, when it is PostgreSQL: `postgres://USER@HOST/DATABASE` or `key=value`
+    /// pairs (default: $VERKSTALL_STORE, else the data directory's embedded store). Read by
+    /// `serve`, `verify` and `events`; the data directory keeps the node's local state.
+    #[arg(long, global = true, value_name = "URL")]
+    store: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -76,6 +82,26 @@ enum Command {
     Token(token_cmd::TokenCommand),
     /// Print the API's access log: every read of personal data (who, what, when, why allowed).
     AccessLog,
+}
+
+impl Command {
+    /// Whether the command reads the log through `--store`; the others use the data
+    /// directory's embedded store, or no log at all.
+    fn reads_store(&self) -> bool {
+        matches!(
+            self,
+            Command::Serve(_) | Command::Verify | Command::Events(_)
+        )
+    }
+
+    /// Whether the command reads or writes the embedded log (and so must not be given a
+    /// `--store` it would not use).
+    fn uses_embedded_log(&self) -> bool {
+        !matches!(
+            self,
+            Command::Calendar(_) | Command::Token(_) | Command::AccessLog
+        ) && !self.reads_store()
+    }
 }
 
 /// Where a run reads and writes.
@@ -120,21 +146,20 @@ pub fn run(
     let location = data::Location {
         path: data_dir(cli.data),
         engine: cli.engine,
+        store: cli.store.or_else(|| {
+            std::env::var("VERKSTALL_STORE")
+                .ok()
+                .filter(|s| !s.is_empty())
+        }),
     };
-    let result = match cli.command {
-        Command::Calendar(args) => calendar_cmd::run(&args, out),
-        Command::Import(args) => import_cmd::run(&args, &location, input, out, err, progress),
-        Command::Events(args) => events_cmd::run(&args, &location, out),
-        Command::Verify => verify_cmd::run(&location, out, progress),
-        Command::Report(command) => report_cmd::run_report(&command, &location, out, progress),
-        Command::OpenCases(args) => report_cmd::run_open_cases(&args, &location, out, progress),
-        Command::Deadlines(args) => report_cmd::run_deadlines(&args, &location, out, progress),
-        Command::Dossier(args) => report_cmd::run_dossier(&args, &location, out, progress),
-        Command::Rebuild => report_cmd::run_rebuild(&location, out, progress),
-        Command::Demo(args) => demo_cmd::run(&args, &location, out, progress),
-        Command::Serve(args) => serve_cmd::run(&args, &location, out),
-        Command::Token(command) => token_cmd::run(&command, &location, out),
-        Command::AccessLog => token_cmd::run_access_log(&location, out),
+    let result = if location.store.is_some() && cli.command.uses_embedded_log() {
+        Err(CliError::Usage(
+            "this command works on the data directory's embedded log only; a PostgreSQL store \
+             (--store or $VERKSTALL_STORE) is read by `serve`, `verify` and `events`"
+                .into(),
+        ))
+    } else {
+        dispatch(cli.command, &location, input, out, err, progress)
     };
     match result {
         Ok(()) => Exit::Done,
@@ -142,6 +167,32 @@ pub fn run(
             let _ = writeln!(err, "verkstall: {}", e.message());
             e.exit()
         }
+    }
+}
+
+/// Runs `command`.
+fn dispatch(
+    command: Command,
+    location: &data::Location,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    progress: bool,
+) -> Result<(), CliError> {
+    match command {
+        Command::Calendar(args) => calendar_cmd::run(&args, out),
+        Command::Import(args) => import_cmd::run(&args, location, input, out, err, progress),
+        Command::Events(args) => events_cmd::run(&args, location, out),
+        Command::Verify => verify_cmd::run(location, out, progress),
+        Command::Report(command) => report_cmd::run_report(&command, location, out, progress),
+        Command::OpenCases(args) => report_cmd::run_open_cases(&args, location, out, progress),
+        Command::Deadlines(args) => report_cmd::run_deadlines(&args, location, out, progress),
+        Command::Dossier(args) => report_cmd::run_dossier(&args, location, out, progress),
+        Command::Rebuild => report_cmd::run_rebuild(location, out, progress),
+        Command::Demo(args) => demo_cmd::run(&args, location, out, progress),
+        Command::Serve(args) => serve_cmd::run(&args, location, out),
+        Command::Token(command) => token_cmd::run(&command, location, out),
+        Command::AccessLog => token_cmd::run_access_log(location, out),
     }
 }
 

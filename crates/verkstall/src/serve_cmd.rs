@@ -1,8 +1,13 @@
 //! `verkstall serve [--addr HOST:PORT]`: the HTTP API (spec §8, crate `api`), until SIGINT or
 //! SIGTERM; then requests under way finish, acknowledged appends included, before it exits.
+//!
+//! With `--store postgres://…` (or `$VERKSTALL_STORE`) it serves the PostgreSQL store; several
+//! such servers, each with a data directory of its own (tokens, projection snapshot, access log,
+//! node name), serve one log.
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -28,17 +33,23 @@ pub fn run(args: &ServeArgs, location: &Location, out: &mut dyn Write) -> Result
         .context("starting the async runtime")?;
     let mut config = api::Config::new(&location.path, args.addr);
     config.engine = location.engine.map(store::EngineKind::from);
-    let mut said = Ok(());
+    let server = match &location.store {
+        None => runtime.block_on(api::Server::bind(config)),
+        Some(store) => {
+            let store = crate::data::connect_postgres(&runtime, store)?;
+            runtime.block_on(api::Server::bind_with(config, Arc::new(store)))
+        }
+    }
+    .map_err(anyhow::Error::new)?;
+    writeln!(
+        out,
+        "verkstall: serving http://{}/v1 (stop with Ctrl-C)",
+        server.local_addr()
+    )?;
+    out.flush()?;
     runtime
-        .block_on(api::serve(config, |addr| {
-            said = writeln!(
-                out,
-                "verkstall: serving http://{addr}/v1 (stop with Ctrl-C)"
-            )
-            .and_then(|()| out.flush());
-        }))
+        .block_on(server.run(api::shutdown_signal()))
         .map_err(anyhow::Error::new)?;
-    said?;
     Ok(())
 }
 
@@ -48,6 +59,7 @@ mod tests {
     //! token made by `verkstall token create` opens the API.
 
     use std::path::Path;
+    use std::sync::Arc;
 
     use crate::{Console, Exit};
 
@@ -66,6 +78,34 @@ mod tests {
         );
         let text = |bytes| String::from_utf8(bytes).expect("UTF-8");
         (exit, text(out), text(err))
+    }
+
+    /// A server running in the background.
+    struct Serving {
+        /// `http://HOST:PORT`.
+        base: String,
+        stop: tokio::sync::oneshot::Sender<()>,
+        task: tokio::task::JoinHandle<Result<(), api::ServeError>>,
+    }
+
+    impl Serving {
+        fn start(server: api::Server) -> Serving {
+            let base = format!("http://{}", server.local_addr());
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(server.run(async {
+                let _ = stopped.await;
+            }));
+            Serving { base, stop, task }
+        }
+
+        /// Stops it, gracefully, and checks that it stopped cleanly.
+        async fn stop(self) {
+            let _ = self.stop.send(());
+            self.task
+                .await
+                .expect("no panic")
+                .expect("the server stops cleanly");
+        }
     }
 
     fn ok(data: &Path, args: &[&str]) -> String {
@@ -177,11 +217,8 @@ mod tests {
             let server = api::Server::bind(api::Config::new(&data, addr))
                 .await
                 .expect("the server starts");
-            let base = format!("http://{}", server.local_addr());
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let serving = tokio::spawn(server.run(async {
-                let _ = stopped.await;
-            }));
+            let serving = Serving::start(server);
+            let base = serving.base.clone();
             let client = reqwest::Client::new();
             for ((args, path), expected) in questions.iter().zip(&expected) {
                 let response = client
@@ -194,16 +231,92 @@ mod tests {
                 let body = response.text().await.expect("a body");
                 assert_eq!(&body, expected, "{args:?} and {path} differ");
             }
-            let _ = stop.send(());
-            serving
-                .await
-                .expect("no panic")
-                .expect("the server stops cleanly");
+            serving.stop().await;
         });
         let access = ok(&data, &["access-log"]);
         assert!(
             access.contains(&format!("decision {DECISION} dossier")) && access.contains("nämnden"),
             "the dossier read is in the access log: {access}"
+        );
+    }
+
+    #[test]
+    fn served_over_postgres_the_log_is_read_back_as_stored_and_verifies() {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let database = runtime
+            .block_on(store_postgres::ScratchDatabase::create())
+            .expect("a scratch database (is PostgreSQL running?)");
+        let config = database.config();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let data = dir.path().join("node");
+        let token = ok(
+            &data,
+            &["token", "create", "--role", "admin", "--name", "drift"],
+        );
+        let body: Vec<serde_json::Value> = events()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("JSON"))
+            .collect();
+        let (page, state) = runtime.block_on(async {
+            let store = store_postgres::PgStore::connect(&config)
+                .await
+                .expect("connects");
+            let addr = "127.0.0.1:0".parse().expect("an address");
+            let server = api::Server::bind_with(api::Config::new(&data, addr), Arc::new(store))
+                .await
+                .expect("the server starts");
+            let serving = Serving::start(server);
+            let base = serving.base.clone();
+            let client = reqwest::Client::new();
+            let appended = client
+                .post(format!("{base}/v1/decisions/{DECISION}/events"))
+                .bearer_auth(token.trim())
+                .header("If-Match", "\"0\"")
+                .header("Content-Type", "application/json")
+                .body(serde_json::to_vec(&body).expect("JSON"))
+                .send()
+                .await
+                .expect("the server answers");
+            assert_eq!(appended.status(), reqwest::StatusCode::CREATED);
+            let get = |path: String| {
+                let request = client
+                    .get(format!("{base}{path}"))
+                    .bearer_auth(token.trim());
+                async move {
+                    let response = request.send().await.expect("the server answers");
+                    assert_eq!(response.status(), reqwest::StatusCode::OK, "{path}");
+                    response.text().await.expect("a body")
+                }
+            };
+            // Read at once, through the projection: the append is seen.
+            let state = get(format!("/v1/decisions/{DECISION}")).await;
+            let page = get("/v1/events".to_owned()).await;
+            serving.stop().await;
+            (page, state)
+        });
+        let state: serde_json::Value = serde_json::from_str(&state).expect("JSON");
+        assert_eq!(state["version"], 2, "{state}");
+        let stored = ok(&data, &["--store", &config, "events"]);
+        assert_eq!(stored.lines().count(), 2, "{stored}");
+        #[derive(serde::Deserialize)]
+        struct Page {
+            events: Vec<Box<serde_json::value::RawValue>>,
+        }
+        let page: Page = serde_json::from_str(&page).expect("a page");
+        let served: Vec<&str> = page.events.iter().map(|e| e.get()).collect();
+        let stored: Vec<&str> = stored.lines().collect();
+        assert_eq!(
+            served, stored,
+            "the page is the stored lines, byte for byte"
+        );
+        let verified = ok(&data, &["--store", &config, "verify"]);
+        assert!(
+            verified.starts_with("verified 2 events in 1 decision"),
+            "{verified}"
+        );
+        assert!(
+            data.join("node.id").is_file(),
+            "the node's name (crate api's NODE_FILE_NAME) is kept in its data directory"
         );
     }
 }
