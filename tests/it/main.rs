@@ -8,6 +8,8 @@ mod events;
 mod golden;
 mod import;
 mod layering;
+mod migrate;
+mod pg;
 mod redaction;
 mod reports;
 mod schema;

@@ -64,9 +64,11 @@
 //! A store holds three connections: one for writes, owned by a writer task that commits the
 //! appends waiting in its queue together, in one transaction (group commit: each append is
 //! checked against the log as the ones before it leave it and is atomic on its own; a refused
-//! one writes nothing), one for reads (single statements, pipelined), one to listen. A lost connection fails the calls that need it ([`StoreError::Backend`]);
-//! the store does not reconnect by itself: connect again.
+//! one writes nothing), one for reads (single statements, pipelined), one to listen;
+//! [`PgStore::copy_from`] opens one more for its transaction. A lost connection fails the calls
+//! that need it ([`StoreError::Backend`]); the store does not reconnect by itself: connect again.
 
+mod copy;
 mod error;
 mod follow;
 mod plan;
@@ -92,6 +94,7 @@ use tokio_postgres::{Client, NoTls};
 
 use crate::error::db;
 
+pub use copy::{COPY_PAGE_EVENTS, Copied, CopyRefused};
 pub use follow::FOLLOW_POLL_INTERVAL;
 pub use schema::SCHEMA_VERSION;
 pub use scratch::{ScratchDatabase, TEST_SERVER_DEFAULT};
@@ -120,6 +123,8 @@ pub struct PgStore {
     reader: Arc<Client>,
     head: Arc<watch::Sender<u64>>,
     tasks: Vec<AbortHandle>,
+    /// How to connect again (for a copy's own connection). Never shown: it may hold a password.
+    config: String,
 }
 
 /// A write request and where its answer goes.
@@ -195,6 +200,7 @@ impl PgStore {
             reader,
             head,
             tasks,
+            config: config.to_owned(),
         })
     }
 

@@ -47,6 +47,19 @@ impl ScratchDatabase {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// Runs one SQL statement on the database, on a connection of its own, behind any store's
+    /// back (tamper tests edit stored rows this way); returns the rows it touched or returned.
+    pub async fn execute(&self, sql: &str) -> Result<u64, StoreError> {
+        let (client, connection) = tokio_postgres::connect(&self.config(), NoTls)
+            .await
+            .map_err(db)?;
+        let driver = tokio::spawn(connection);
+        let result = client.execute(sql, &[]).await.map_err(db);
+        drop(client);
+        let _ = driver.await;
+        result
+    }
 }
 
 impl Drop for ScratchDatabase {

@@ -198,6 +198,21 @@ async fn attempt(
         .filter_map(|(_, result)| result.as_ref().ok())
         .flat_map(|plan| plan.rows.iter())
         .collect();
+    match insert_rows(&tx, &rows).await {
+        Ok(()) => {}
+        Err(error) if is_unique_violation(&error) => return Err(Failure::Unique(db(error))),
+        Err(error) => return Err(db(error).into()),
+    }
+    move_head(&tx, tail.position, next).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(results)
+}
+
+/// Inserts `rows`, in chunks of [`INSERT_CHUNK_ROWS`].
+pub(crate) async fn insert_rows(
+    tx: &Transaction<'_>,
+    rows: &[&plan::Row],
+) -> Result<(), tokio_postgres::Error> {
     for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
         let positions: Vec<i64> = chunk.iter().map(|r| to_i64(r.record.position)).collect();
         let decisions: Vec<Uuid> = chunk
@@ -215,13 +230,23 @@ async fn attempt(
                                       $5::timestamptz[], $6::bytea[])",
                 &[&positions, &decisions, &versions, &event_ids, &recorded, &lines],
             )
-            .await;
-        match inserted {
-            Ok(n) => assert_eq!(n, chunk.len() as u64, "every planned row is inserted"),
-            Err(error) if is_unique_violation(&error) => return Err(Failure::Unique(db(error))),
-            Err(error) => return Err(db(error).into()),
-        }
+            .await?;
+        assert_eq!(
+            inserted,
+            chunk.len() as u64,
+            "every planned row is inserted"
+        );
     }
+    Ok(())
+}
+
+/// Moves the head row (locked by [`lock_head`]) from `from` to `next`, and sends the
+/// notification that wakes every node's followers at commit.
+pub(crate) async fn move_head(
+    tx: &Transaction<'_>,
+    from: u64,
+    next: Tail,
+) -> Result<(), StoreError> {
     let updated = tx
         .execute(
             "UPDATE verkstall.head SET position = $1, hash = $2, recorded_at = $3
@@ -230,17 +255,16 @@ async fn attempt(
                 &to_i64(next.position),
                 &next.hash.as_slice(),
                 &next.recorded_at,
-                &to_i64(tail.position),
+                &to_i64(from),
             ],
         )
         .await
         .map_err(db)?;
     if updated != 1 {
         return Err(StoreError::Corrupt {
-            position: tail.position,
+            position: from,
             detail: "the head row moved while this transaction held its lock".into(),
-        }
-        .into());
+        });
     }
     tx.execute(
         "SELECT pg_notify($1, $2)",
@@ -248,12 +272,11 @@ async fn attempt(
     )
     .await
     .map_err(db)?;
-    tx.commit().await.map_err(db)?;
-    Ok(results)
+    Ok(())
 }
 
 /// Locks the head row and reads it.
-async fn lock_head(tx: &Transaction<'_>) -> Result<Tail, StoreError> {
+pub(crate) async fn lock_head(tx: &Transaction<'_>) -> Result<Tail, StoreError> {
     let row = tx
         .query_one(
             "SELECT position, hash, recorded_at FROM verkstall.head FOR UPDATE",

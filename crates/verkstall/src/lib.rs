@@ -13,6 +13,7 @@ mod events_cmd;
 mod exit;
 mod format;
 mod import_cmd;
+mod migrate_cmd;
 mod progress;
 mod report_cmd;
 mod serve_cmd;
@@ -82,6 +83,8 @@ enum Command {
     Token(token_cmd::TokenCommand),
     /// Print the API's access log: every read of personal data (who, what, when, why allowed).
     AccessLog,
+    /// Copy the data directory's log into an empty PostgreSQL store, exactly, and verify both.
+    Migrate(migrate_cmd::MigrateArgs),
 }
 
 impl Command {
@@ -193,6 +196,7 @@ fn dispatch(
         Command::Serve(args) => serve_cmd::run(&args, location, out),
         Command::Token(command) => token_cmd::run(&command, location, out),
         Command::AccessLog => token_cmd::run_access_log(location, out),
+        Command::Migrate(args) => migrate_cmd::run(&args, location, out, progress),
     }
 }
 
