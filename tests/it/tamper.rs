@@ -11,13 +11,20 @@
 //! cleanly closed file, so an edit reaches the store as made. sled keeps a CRC on every log
 //! message: the edits recompute it, as a careful forger would, except in the one test that shows
 //! what sled does with a message whose CRC no longer matches.
+//!
+//! On PostgreSQL the same cases edit the stored rows with SQL behind the store's back (someone
+//! with access to the database): the line, byte for byte, or the row deleted; `PgStore::verify`
+//! and `verkstall --store … verify` must name the same positions.
 
 use std::path::{Path, PathBuf};
+
+use std::sync::Arc;
 
 use domain::{EventId, RecordedEvent};
 use store::{
     Damage, EngineKind, EventStore, ExpectedVersion, chain_hash, split_stored_line, system_clock,
 };
+use store_postgres::{PgStore, ScratchDatabase};
 
 use crate::store_conformance::fixtures::{
     Embedded, TestClock, decision, event_id_from_bits, grant, note, while_not_spawning,
@@ -30,22 +37,60 @@ const DECISIONS: u64 = 5;
 /// The position tampered with, well inside the log.
 const TAMPERED: u64 = 12;
 
+/// Where a tampered log lives: an embedded engine's files, or a PostgreSQL database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Engine(EngineKind),
+    Postgres,
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kind::Engine(engine) => write!(f, "{engine}"),
+            Kind::Postgres => f.write_str("PostgreSQL"),
+        }
+    }
+}
+
+/// The store of a tampered log.
+enum Place {
+    Embedded(Embedded, EngineKind),
+    Postgres(ScratchDatabase),
+}
+
 /// A log of [`EVENTS`] events, closed, with its stored lines (`lines[p - 1]` is position `p`).
 struct Log {
-    place: Embedded,
+    place: Place,
     lines: Vec<Vec<u8>>,
 }
 
 impl Log {
-    /// Writes the log on `engine`, checks that it verifies, and closes it.
-    fn written(engine: EngineKind) -> Log {
-        let place = Embedded::new(engine);
+    /// Writes the log on `kind`, checks that it verifies, and closes it.
+    fn written(kind: Kind) -> Log {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
+        let clock = TestClock::standard().clock();
+        let (place, store): (Place, Arc<dyn EventStore>) = match kind {
+            Kind::Engine(engine) => {
+                let place = Embedded::new(engine);
+                let store = place.open_embedded(clock);
+                (Place::Embedded(place, engine), Arc::new(store))
+            }
+            Kind::Postgres => runtime.block_on(async {
+                let database = ScratchDatabase::create().await.unwrap();
+                let store = PgStore::connect_with_clock(&database.config(), clock)
+                    .await
+                    .unwrap();
+                (
+                    Place::Postgres(database),
+                    Arc::new(store) as Arc<dyn EventStore>,
+                )
+            }),
+        };
         let lines = runtime.block_on(async {
-            let store = place.open_embedded(TestClock::standard().clock());
             for n in 0..EVENTS {
                 let d = decision(n % DECISIONS);
                 let event = if n < DECISIONS {
@@ -61,15 +106,16 @@ impl Log {
                     .unwrap()
                     .unwrap();
             }
-            let report = store.verify(&mut |_, _| {}).unwrap().unwrap();
-            assert_eq!(report.events, EVENTS, "the untouched log must verify");
-            store.read_lines(0, 1_000).unwrap()
+            store.read_stored_lines(0, 1_000).await.unwrap()
         });
+        drop(store);
         assert_eq!(lines.len() as u64, EVENTS);
-        Log {
+        let log = Log {
             place,
             lines: lines.into_iter().map(|(_, line)| line).collect(),
-        }
+        };
+        assert_eq!(log.verify(), Ok(EVENTS), "the untouched log must verify");
+        log
     }
 
     /// The stored line at `position`.
@@ -79,16 +125,65 @@ impl Log {
 
     /// The engine's folder.
     fn engine_files(&self) -> PathBuf {
-        store::DataDir::open(&self.place.path(), None)
+        let Place::Embedded(place, _) = &self.place else {
+            panic!("a PostgreSQL log has no files of its own");
+        };
+        store::DataDir::open(&place.path(), None)
             .unwrap()
             .log_path()
+    }
+
+    /// Overwrites the stored line `old` with `new` where it is kept: in the engine's files
+    /// (every copy, see [`overwrite`]), or in its row, with SQL. Returns how many places.
+    fn overwrite(&self, old: &[u8], new: &[u8], checksums: Checksums) -> usize {
+        match &self.place {
+            Place::Embedded(_, engine) => {
+                overwrite(*engine, &self.engine_files(), old, new, checksums)
+            }
+            Place::Postgres(database) => {
+                let hex =
+                    |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+                let sql = format!(
+                    "UPDATE verkstall.events SET line = '\\x{}'::bytea WHERE line = '\\x{}'::bytea",
+                    hex(new),
+                    hex(old)
+                );
+                let runtime = tokio::runtime::Runtime::new().unwrap();
+                let changed = runtime.block_on(database.execute(&sql)).unwrap();
+                usize::try_from(changed).unwrap()
+            }
+        }
+    }
+
+    /// The arguments that name this log to the command line.
+    fn location_args(&self) -> Vec<String> {
+        match &self.place {
+            Place::Embedded(place, _) => {
+                vec!["--data".into(), place.path().to_str().unwrap().into()]
+            }
+            Place::Postgres(database) => vec!["--store".into(), database.config()],
+        }
     }
 
     /// Reopens the store and verifies it. Damage found while opening (the anchor shows the
     /// engine came back with less, or other, than it acknowledged) counts as found.
     fn verify(&self) -> Result<u64, Damage> {
+        let place = match &self.place {
+            Place::Embedded(place, _) => place,
+            Place::Postgres(database) => {
+                let runtime = tokio::runtime::Runtime::new().unwrap();
+                return runtime.block_on(async {
+                    let store = PgStore::connect(&database.config()).await.unwrap();
+                    store
+                        .verify(&mut |_, _| {})
+                        .await
+                        .unwrap()
+                        .map(|report| report.events)
+                });
+            }
+        };
         let opened = crate::store_conformance::fixtures::while_not_spawning(|| {
-            store::EmbeddedStore::open(&self.place.path(), None, system_clock())
+            store::EmbeddedStore::open(&place.path(), None, system_clock())
         });
         let store = match opened {
             Ok(store) => store,
@@ -328,58 +423,40 @@ mod sled_log {
 
 // ------------------------------------------------------------------------------- the cases
 
-fn a_changed_byte_is_found_at_its_position(engine: EngineKind) {
-    let log = Log::written(engine);
+fn a_changed_byte_is_found_at_its_position(kind: Kind) {
+    let log = Log::written(kind);
     let line = log.line(TAMPERED);
-    let edits = overwrite(
-        engine,
-        &log.engine_files(),
-        line,
-        &one_byte_changed(line),
-        Checksums::Recompute,
-    );
+    let edits = log.overwrite(line, &one_byte_changed(line), Checksums::Recompute);
     assert!(
         edits >= 1,
-        "the stored line was not found in the {engine} files"
+        "the stored line was not found in the {kind} store"
     );
     let damage = log.verify().expect_err("verify must find the changed byte");
     assert_eq!(damage.position, TAMPERED, "{damage}");
     assert!(damage.detail.contains("hash"), "{damage}");
 }
 
-fn a_recomputed_hash_breaks_the_chain_at_the_next_position(engine: EngineKind) {
-    let log = Log::written(engine);
+fn a_recomputed_hash_breaks_the_chain_at_the_next_position(kind: Kind) {
+    let log = Log::written(kind);
     let line = log.line(TAMPERED);
     let forged = with_recomputed_hash(&one_byte_changed(line), log.line(TAMPERED - 1));
-    let edits = overwrite(
-        engine,
-        &log.engine_files(),
-        line,
-        &forged,
-        Checksums::Recompute,
-    );
+    let edits = log.overwrite(line, &forged, Checksums::Recompute);
     assert!(
         edits >= 1,
-        "the stored line was not found in the {engine} files"
+        "the stored line was not found in the {kind} store"
     );
     let damage = log.verify().expect_err("verify must find the broken chain");
     assert_eq!(damage.position, TAMPERED + 1, "{damage}");
 }
 
-fn the_last_event_with_a_recomputed_hash_is_found_at_the_commit_point(engine: EngineKind) {
-    let log = Log::written(engine);
+fn the_last_event_with_a_recomputed_hash_is_found_at_the_commit_point(kind: Kind) {
+    let log = Log::written(kind);
     let line = log.line(EVENTS);
     let forged = with_recomputed_hash(&one_byte_changed(line), log.line(EVENTS - 1));
-    let edits = overwrite(
-        engine,
-        &log.engine_files(),
-        line,
-        &forged,
-        Checksums::Recompute,
-    );
+    let edits = log.overwrite(line, &forged, Checksums::Recompute);
     assert!(
         edits >= 1,
-        "the stored line was not found in the {engine} files"
+        "the stored line was not found in the {kind} store"
     );
     let damage = log
         .verify()
@@ -388,11 +465,12 @@ fn the_last_event_with_a_recomputed_hash_is_found_at_the_commit_point(engine: En
     assert!(damage.detail.contains("commit point"), "{damage}");
 }
 
-fn the_command_line_names_the_damaged_position(engine: EngineKind) {
-    let log = Log::written(engine);
-    let data = log.place.path();
-    let data = data.to_str().unwrap();
-    let intact = while_not_spawning(|| verkstall_tests::verkstall(&["--data", data, "verify"]));
+fn the_command_line_names_the_damaged_position(kind: Kind) {
+    let log = Log::written(kind);
+    let mut args = log.location_args();
+    args.push("verify".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let intact = while_not_spawning(|| verkstall_tests::verkstall(&args));
     assert_eq!(
         intact.exit,
         verkstall_tests::Exit::Done,
@@ -400,14 +478,8 @@ fn the_command_line_names_the_damaged_position(engine: EngineKind) {
         intact.stderr
     );
     let line = log.line(TAMPERED);
-    overwrite(
-        engine,
-        &log.engine_files(),
-        line,
-        &one_byte_changed(line),
-        Checksums::Recompute,
-    );
-    let damaged = while_not_spawning(|| verkstall_tests::verkstall(&["--data", data, "verify"]));
+    log.overwrite(line, &one_byte_changed(line), Checksums::Recompute);
+    let damaged = while_not_spawning(|| verkstall_tests::verkstall(&args));
     assert_ne!(
         damaged.exit,
         verkstall_tests::Exit::Done,
@@ -427,40 +499,47 @@ fn the_command_line_names_the_damaged_position(engine: EngineKind) {
     );
 }
 
-/// An event made to disappear from the log (redb): the key of position p is overwritten with
-/// p − 1 in redb's page, so that the log holds p − 1 twice and p nowhere — what deleting the
-/// entry leaves, as far as any read can tell. The keys are found as the 16 bytes of two
-/// neighbouring positions (big-endian), which only the log's own table holds: the event-id
-/// index holds positions in descending order and no decision has neighbouring positions.
-fn an_event_made_to_disappear_is_found_missing(engine: EngineKind) {
-    assert_eq!(
-        engine,
-        EngineKind::Redb,
-        "the key edit knows redb's page layout only"
-    );
-    let log = Log::written(engine);
-    let key = |p: u64| p.to_be_bytes();
-    let pair = |a: u64, b: u64| [key(a), key(b)].concat();
-    let dir = log.engine_files();
+/// An event made to disappear from the log. On PostgreSQL its row is deleted. On redb the key
+/// of position p is overwritten with p − 1 in redb's page, so that the log holds p − 1 twice and
+/// p nowhere — what deleting the entry leaves, as far as any read can tell. The keys are found
+/// as the 16 bytes of two neighbouring positions (big-endian), which only the log's own table
+/// holds: the event-id index holds positions in descending order and no decision has
+/// neighbouring positions.
+fn an_event_made_to_disappear_is_found_missing(kind: Kind) {
+    let log = Log::written(kind);
     let p = TAMPERED;
-    // p in the middle of its page, or first in it.
-    let edits = overwrite(
-        engine,
-        &dir,
-        &pair(p - 1, p),
-        &pair(p - 1, p - 1),
-        Checksums::Leave,
-    ) + overwrite(
-        engine,
-        &dir,
-        &pair(p, p + 1),
-        &pair(p - 1, p + 1),
-        Checksums::Leave,
-    );
-    assert!(
-        edits >= 1,
-        "the key of position {p} was not found in the redb file"
-    );
+    let edits = match &log.place {
+        Place::Postgres(database) => {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            let sql = format!("DELETE FROM verkstall.events WHERE position = {p}");
+            usize::try_from(runtime.block_on(database.execute(&sql)).unwrap()).unwrap()
+        }
+        Place::Embedded(_, engine) => {
+            assert_eq!(
+                *engine,
+                EngineKind::Redb,
+                "the key edit knows redb's page layout only"
+            );
+            let key = |p: u64| p.to_be_bytes();
+            let pair = |a: u64, b: u64| [key(a), key(b)].concat();
+            let dir = log.engine_files();
+            // p in the middle of its page, or first in it.
+            overwrite(
+                *engine,
+                &dir,
+                &pair(p - 1, p),
+                &pair(p - 1, p - 1),
+                Checksums::Leave,
+            ) + overwrite(
+                *engine,
+                &dir,
+                &pair(p, p + 1),
+                &pair(p - 1, p + 1),
+                Checksums::Leave,
+            )
+        }
+    };
+    assert!(edits >= 1, "position {p} was not found in the {kind} store");
     let damage = log
         .verify()
         .expect_err("verify must find the missing event");
@@ -471,20 +550,14 @@ fn an_event_made_to_disappear_is_found_missing(engine: EngineKind) {
 /// sled drops a log message whose CRC does not match, and with it every later message: the
 /// store then opens an older log — commit point included — in which nothing looks wrong.
 #[cfg(feature = "sled")]
-fn a_changed_byte_that_breaks_sleds_checksum_is_found(engine: EngineKind) {
-    assert_eq!(engine, EngineKind::Sled);
-    let log = Log::written(engine);
+fn a_changed_byte_that_breaks_sleds_checksum_is_found(kind: Kind) {
+    assert_eq!(kind, Kind::Engine(EngineKind::Sled));
+    let log = Log::written(kind);
     let line = log.line(TAMPERED);
-    let edits = overwrite(
-        engine,
-        &log.engine_files(),
-        line,
-        &one_byte_changed(line),
-        Checksums::Leave,
-    );
+    let edits = log.overwrite(line, &one_byte_changed(line), Checksums::Leave);
     assert!(
         edits >= 1,
-        "the stored line was not found in the sled files"
+        "the stored line was not found in the sled store"
     );
     // sled recovers an older log when a record's checksum fails, dropping every later commit:
     // the events are gone, but never silently — the anchor names the first one lost.
@@ -506,6 +579,7 @@ macro_rules! tamper_tests {
                 $(#[$attr])*
                 #[test]
                 fn $case() {
+                    use super::Kind;
                     super::$case($kind);
                 }
             )*
@@ -513,7 +587,7 @@ macro_rules! tamper_tests {
     };
 }
 
-tamper_tests!(redb, store::EngineKind::Redb;
+tamper_tests!(redb, Kind::Engine(store::EngineKind::Redb);
     a_changed_byte_is_found_at_its_position,
     a_recomputed_hash_breaks_the_chain_at_the_next_position,
     the_last_event_with_a_recomputed_hash_is_found_at_the_commit_point,
@@ -522,10 +596,18 @@ tamper_tests!(redb, store::EngineKind::Redb;
 );
 
 #[cfg(feature = "sled")]
-tamper_tests!(sled, store::EngineKind::Sled;
+tamper_tests!(sled, Kind::Engine(store::EngineKind::Sled);
     a_changed_byte_is_found_at_its_position,
     a_recomputed_hash_breaks_the_chain_at_the_next_position,
     the_last_event_with_a_recomputed_hash_is_found_at_the_commit_point,
     the_command_line_names_the_damaged_position,
     a_changed_byte_that_breaks_sleds_checksum_is_found,
+);
+
+tamper_tests!(postgres, Kind::Postgres;
+    a_changed_byte_is_found_at_its_position,
+    a_recomputed_hash_breaks_the_chain_at_the_next_position,
+    the_last_event_with_a_recomputed_hash_is_found_at_the_commit_point,
+    the_command_line_names_the_damaged_position,
+    an_event_made_to_disappear_is_found_missing,
 );

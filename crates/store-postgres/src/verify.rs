@@ -187,7 +187,10 @@ impl PgStore {
             && (head.get::<_, &[u8]>(1) != walk.hash.as_slice()
                 || head.get::<_, Option<DateTime<Utc>>>(2) != walk.recorded_at)
         {
-            return damage(total, "the head row does not match the last event");
+            return damage(
+                total,
+                "the head row (the commit point) does not match the last event",
+            );
         }
         if let Err(found) = self.verify_rules(&walk.decisions(), total).await? {
             return Ok(Err(found));
