@@ -18,6 +18,10 @@
 //! batches, in its last one. After the kill the import is all there or not at all, and a part
 //! of it imports again (as new, or as duplicates): a cut import leaves no index entry behind.
 //!
+//! The append rounds run on PostgreSQL too (`Log::Postgres`): the child appends through
+//! `PgStore`, its connections are cut by the kill mid-transaction, and the same checks follow,
+//! with `PgStore::verify`.
+//!
 //! A failure names its seed; set `VERKSTALL_CRASH_SEED` to replay the same kill points.
 
 use std::collections::HashMap;
@@ -28,7 +32,8 @@ use std::sync::{Arc, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use domain::{DecisionId, EventId, NewEvent};
-use store::{EngineKind, EventStore, ExpectedVersion, ImportOptions, system_clock};
+use store::{EmbeddedStore, EngineKind, EventStore, ExpectedVersion, ImportOptions, system_clock};
+use store_postgres::{PgStore, ScratchDatabase};
 
 use crate::store_conformance::fixtures::{
     Rng, SPAWN_GATE, assert_log_shape, decision, event_id, grant, note, open_embedded, order,
@@ -39,6 +44,8 @@ use crate::store_conformance::fixtures::{
 const DIR_VAR: &str = "VERKSTALL_CRASH_DIR";
 /// The child's engine.
 const ENGINE_VAR: &str = "VERKSTALL_CRASH_ENGINE";
+/// The child's PostgreSQL store, in place of the engine, when set.
+const STORE_VAR: &str = "VERKSTALL_CRASH_STORE";
 /// What the child does: `append` (until killed), or `import` (a few appends, then a large
 /// import alone).
 const MODE_VAR: &str = "VERKSTALL_CRASH_MODE";
@@ -141,7 +148,13 @@ fn child_appender() {
     let Some(dir) = std::env::var_os(DIR_VAR) else {
         return;
     };
-    let engine: EngineKind = std::env::var(ENGINE_VAR).unwrap().parse().unwrap();
+    let log = match std::env::var(STORE_VAR) {
+        Ok(config) => Log::Postgres(config),
+        Err(_) => Log::Embedded(
+            PathBuf::from(dir),
+            std::env::var(ENGINE_VAR).unwrap().parse().unwrap(),
+        ),
+    };
     let import = std::env::var(MODE_VAR).unwrap() == "import";
     let round: u64 = std::env::var(ROUND_VAR).unwrap().parse().unwrap();
     std::thread::spawn(|| {
@@ -154,7 +167,7 @@ fn child_appender() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(child(PathBuf::from(dir), engine, import, round));
+    runtime.block_on(child(log, import, round));
 }
 
 /// Prints lines and flushes; ends the process when the parent has gone (nobody reads).
@@ -176,8 +189,8 @@ fn child_failed(what: String) -> ! {
     std::process::exit(2)
 }
 
-async fn child(dir: PathBuf, engine: EngineKind, import: bool, round: u64) {
-    let store: Arc<dyn EventStore> = Arc::new(open_embedded(&dir, engine, system_clock()));
+async fn child(log: Log, import: bool, round: u64) {
+    let store = log.open().await.into_store();
     if !import {
         appenders(&store, round, u64::MAX).await;
         return;
@@ -307,8 +320,7 @@ fn private_copy_of_this_binary(dir: &Path) -> PathBuf {
 /// Starts the child on `dir`, its output read line by line on a thread.
 fn start_child(
     exe: &Path,
-    dir: &Path,
-    engine: EngineKind,
+    log: &Log,
     import: bool,
     round: u64,
 ) -> (
@@ -317,7 +329,14 @@ fn start_child(
     std::thread::JoinHandle<String>,
 ) {
     let gate = SPAWN_GATE.write().unwrap_or_else(PoisonError::into_inner);
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    match log {
+        Log::Embedded(dir, engine) => command.env(DIR_VAR, dir).env(ENGINE_VAR, engine.as_str()),
+        Log::Postgres(config) => command
+            .env(DIR_VAR, std::env::temp_dir())
+            .env(STORE_VAR, config),
+    };
+    let mut child = command
         .args([
             "--exact",
             "crash::child_appender",
@@ -326,8 +345,6 @@ fn start_child(
             "--test-threads",
             "1",
         ])
-        .env(DIR_VAR, dir)
-        .env(ENGINE_VAR, engine.as_str())
         .env(MODE_VAR, if import { "import" } else { "append" })
         .env(ROUND_VAR, round.to_string())
         .env_remove(SEED_VAR)
@@ -357,16 +374,9 @@ fn start_child(
 }
 
 /// Runs one round: starts the child, kills it at the chosen moment, returns what it said.
-fn run_round(
-    exe: &Path,
-    dir: &Path,
-    engine: EngineKind,
-    round: u64,
-    kill: Kill,
-    context: &str,
-) -> Heard {
+fn run_round(exe: &Path, log: &Log, round: u64, kill: Kill, context: &str) -> Heard {
     let import = !matches!(kill, Kill::Acknowledged(_));
-    let (mut child, lines, stderr) = start_child(exe, dir, engine, import, round);
+    let (mut child, lines, stderr) = start_child(exe, log, import, round);
     let mut heard = Heard::default();
     loop {
         match kill {
@@ -374,6 +384,9 @@ fn run_round(
             Kill::ImportFinished if heard.imported.is_some() => break,
             Kill::WhileImportWrites(permille) if heard.import_started => {
                 let started = Instant::now();
+                let Log::Embedded(dir, _) = log else {
+                    panic!("{context}: an import is killed while it writes only on an engine");
+                };
                 wait_for_a_write(dir, &lines, &mut heard, context);
                 let checks = started.elapsed();
                 std::thread::sleep(checks * permille as u32 / 1000);
@@ -406,6 +419,60 @@ fn run_round(
         heard.take(&line, context);
     }
     heard
+}
+
+/// The log a round runs on: an engine's data directory, or a PostgreSQL database.
+#[derive(Debug, Clone)]
+enum Log {
+    Embedded(PathBuf, EngineKind),
+    Postgres(String),
+}
+
+/// A log, open.
+enum Opened {
+    Embedded(EmbeddedStore),
+    Postgres(PgStore),
+}
+
+impl Log {
+    /// Opens the store (after a kill: recovers it), or panics saying why.
+    async fn open(&self) -> Opened {
+        match self {
+            Log::Embedded(dir, engine) => {
+                Opened::Embedded(open_embedded(dir, *engine, system_clock()))
+            }
+            Log::Postgres(config) => Opened::Postgres(
+                PgStore::connect(config)
+                    .await
+                    .unwrap_or_else(|e| panic!("connecting to PostgreSQL: {e}")),
+            ),
+        }
+    }
+}
+
+impl Opened {
+    fn as_store(&self) -> &dyn EventStore {
+        match self {
+            Opened::Embedded(store) => store,
+            Opened::Postgres(store) => store,
+        }
+    }
+
+    fn into_store(self) -> Arc<dyn EventStore> {
+        match self {
+            Opened::Embedded(store) => Arc::new(store),
+            Opened::Postgres(store) => Arc::new(store),
+        }
+    }
+
+    /// The store's own `verify`: the report, or the first damage.
+    async fn verify(&self) -> Result<store::VerifyReport, store::Damage> {
+        match self {
+            Opened::Embedded(store) => store.verify(&mut |_, _| {}),
+            Opened::Postgres(store) => store.verify(&mut |_, _| {}).await,
+        }
+        .unwrap_or_else(|error| panic!("verify failed: {error}"))
+    }
 }
 
 /// When to kill the child.
@@ -460,21 +527,16 @@ fn wait_for_a_write(dir: &Path, lines: &mpsc::Receiver<String>, heard: &mut Hear
 }
 
 /// Reopens the store after a kill and checks everything the child was told.
-fn check_after_kill(
-    dir: &Path,
-    engine: EngineKind,
-    round: u64,
-    heard: &Heard,
-    context: &str,
-) -> ImportOutcome {
+fn check_after_kill(log: &Log, round: u64, heard: &Heard, context: &str) -> ImportOutcome {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let store = open_embedded(dir, engine, system_clock());
-        let all = read_everything(&store).await;
+        let opened = log.open().await;
+        let store = opened.as_store();
+        let all = read_everything(store).await;
         assert_log_shape(&all);
         let head = store.head().await.unwrap();
         assert_eq!(head.position, all.len() as u64, "{context}: the head is not the last event");
@@ -486,9 +548,9 @@ fn check_after_kill(
                 "{context}: acknowledged event {id} is not at its position {position} after the kill"
             );
         }
-        let report = store
-            .verify(&mut |_, _| {})
-            .unwrap()
+        let report = opened
+            .verify()
+            .await
             .unwrap_or_else(|damage| panic!("{context}: verify found damage after the kill: {damage}"));
         assert_eq!(report.events, head.position, "{context}: verify checked another number of events");
         let outcome = if heard.import_started {
@@ -542,7 +604,7 @@ fn check_after_kill(
                 "{context}: importing part of the import again after the kill"
             );
             if outcome == ImportOutcome::Absent {
-                let report = store.verify(&mut |_, _| {}).unwrap().unwrap_or_else(|damage| {
+                let report = opened.verify().await.unwrap_or_else(|damage| {
                     panic!("{context}: verify found damage after importing again: {damage}")
                 });
                 assert_eq!(report.events, store.head().await.unwrap().position, "{context}");
@@ -593,9 +655,10 @@ fn survives_sigkill(engine: EngineKind) {
             dir.path().join(format!("import-{round}"))
         };
         let clock = Instant::now();
-        let heard = run_round(&exe, &data, engine, round, kill, &context);
+        let log = Log::Embedded(data, engine);
+        let heard = run_round(&exe, &log, round, kill, &context);
         let ran = clock.elapsed();
-        let outcome = check_after_kill(&data, engine, round, &heard, &context);
+        let outcome = check_after_kill(&log, round, &heard, &context);
         if matches!(kill, Kill::ImportFinished) {
             assert_eq!(outcome, ImportOutcome::Whole, "{context}");
         }
@@ -622,4 +685,33 @@ fn redb_keeps_every_acknowledged_event_through_sigkill() {
 #[test]
 fn sled_keeps_every_acknowledged_event_through_sigkill() {
     survives_sigkill(EngineKind::Sled);
+}
+
+/// Append rounds on PostgreSQL, on one database: the child appends through `PgStore` from
+/// several tasks and is killed with SIGKILL after a seeded number of acknowledgements, its
+/// connections cut mid-transaction. (The import rounds watch an engine's files, so they run on
+/// the engines only; an import on PostgreSQL is one transaction.)
+#[test]
+fn postgres_keeps_every_acknowledged_event_through_sigkill() {
+    let seed = seed_from_env(SEED_VAR);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let database = runtime
+        .block_on(ScratchDatabase::create())
+        .unwrap_or_else(|e| panic!("creating a scratch database (is PostgreSQL running?): {e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let exe = private_copy_of_this_binary(dir.path());
+    let log = Log::Postgres(database.config());
+    eprintln!("crash test on PostgreSQL: seed {seed} (replay with {SEED_VAR}={seed})");
+    let mut rng = Rng::new(seed);
+    let mut acknowledged = Vec::new();
+    for round in 1..FIRST_IMPORT_ROUND {
+        let kill = Kill::Acknowledged(rng.between(1, KILL_AFTER_ACKS_MAX));
+        let context =
+            format!("crash test on PostgreSQL, seed {seed}, round {round}, kill {kill:?}");
+        let heard = run_round(&exe, &log, round, kill, &context);
+        let outcome = check_after_kill(&log, round, &heard, &context);
+        assert_eq!(outcome, ImportOutcome::NotStarted, "{context}");
+        acknowledged.push(heard.acks.len());
+    }
+    eprintln!("acknowledged events per round: {acknowledged:?}");
 }
