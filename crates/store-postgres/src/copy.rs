@@ -57,7 +57,7 @@ impl PgStore {
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<Result<Copied, CopyRefused>, StoreError> {
         let total = source.head().await?.position;
-        let (mut client, connection) = crate::connect_client(&self.config).await?;
+        let (mut client, connection) = crate::conn::connect_client(&self.config).await?;
         let copied = async {
             let transaction = client.transaction().await.map_err(db)?;
             let tail = tx::lock_head(&transaction).await?;

@@ -1,7 +1,8 @@
 //! PostgreSQL's errors as the store's.
 //!
 //! A failure of PostgreSQL is a [`StoreError::Backend`] with what PostgreSQL said, and a lost
-//! connection says so: this store does not reconnect by itself (connect again). Only the SQLSTATE and PostgreSQL's message are kept, never the `DETAIL`
+//! connection says so (the store connects again by itself, see `conn`). Only the SQLSTATE and
+//! PostgreSQL's message are kept, never the `DETAIL`
 //! (which may quote values), so no personal data reaches a log line through an error.
 
 use store::StoreError;
@@ -9,7 +10,7 @@ use store::StoreError;
 /// A PostgreSQL failure as a store error.
 pub(crate) fn db(error: tokio_postgres::Error) -> StoreError {
     if error.is_closed() {
-        return backend("the connection is closed; connect again".into());
+        return backend("the connection to the database was lost".into());
     }
     match error.as_db_error() {
         Some(e) => backend(format!("{} (SQLSTATE {})", e.message(), e.code().code())),

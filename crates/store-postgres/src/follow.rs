@@ -14,16 +14,47 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
-use tokio_postgres::{AsyncMessage, Client, Connection};
+use tokio_postgres::{AsyncMessage, Connection, NoTls};
+
+use crate::HEAD_CHANNEL;
+use crate::conn::{RECONNECT_WAIT, Reader};
 
 use crate::read::{SETTLE_STEP_MAX, horizon};
 
 /// How often the follower looks at the horizon without being woken.
 pub const FOLLOW_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Keeps a connection listening on the head's channel, waking the follower at each
+/// notification, and once more whenever it starts listening (what was committed meanwhile);
+/// connects again after [`RECONNECT_WAIT`] whenever the connection is lost.
+pub(crate) async fn listen(config: String, wake: Arc<Notify>) {
+    loop {
+        match tokio_postgres::connect(&config, NoTls).await {
+            Ok((client, connection)) => {
+                let driver = tokio::spawn(drive(connection, Arc::clone(&wake)));
+                match client
+                    .batch_execute(&format!("LISTEN {HEAD_CHANNEL}"))
+                    .await
+                {
+                    Ok(()) => {
+                        wake.notify_one();
+                        let _ = driver.await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "LISTEN failed; following by polling");
+                        driver.abort();
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot connect to listen; following by polling"),
+        }
+        tokio::time::sleep(RECONNECT_WAIT).await;
+    }
+}
+
 /// Drives the listening connection, waking the follower at each notification. Ends when the
 /// connection does.
-pub(crate) async fn listen<S, T>(mut connection: Connection<S, T>, wake: Arc<Notify>)
+async fn drive<S, T>(mut connection: Connection<S, T>, wake: Arc<Notify>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
@@ -33,7 +64,7 @@ where
             Some(Ok(AsyncMessage::Notification(_))) => wake.notify_one(),
             Some(Ok(_)) => {}
             Some(Err(error)) => {
-                tracing::warn!(%error, "the LISTEN connection failed; following by polling");
+                tracing::warn!(%error, "the LISTEN connection failed; connecting again");
                 return;
             }
             None => return,
@@ -42,10 +73,14 @@ where
 }
 
 /// Publishes the settled head on `head` whenever woken, and on a timer.
-pub(crate) async fn follow(reader: Arc<Client>, head: Arc<watch::Sender<u64>>, wake: Arc<Notify>) {
+pub(crate) async fn follow(reader: Arc<Reader>, head: Arc<watch::Sender<u64>>, wake: Arc<Notify>) {
     let mut lag_step = Duration::from_millis(1);
     loop {
-        let wait = match horizon(&reader).await {
+        let now = match reader.client().await {
+            Ok(client) => horizon(&client).await,
+            Err(error) => Err(error),
+        };
+        let wait = match now {
             Ok(now) => {
                 head.send_if_modified(|published| {
                     let moved = now.settled > *published;

@@ -65,9 +65,13 @@
 //! appends waiting in its queue together, in one transaction (group commit: each append is
 //! checked against the log as the ones before it leave it and is atomic on its own; a refused
 //! one writes nothing), one for reads (single statements, pipelined), one to listen;
-//! [`PgStore::copy_from`] opens one more for its transaction. A lost connection fails the calls
-//! that need it ([`StoreError::Backend`]); the store does not reconnect by itself: connect again.
+//! [`PgStore::copy_from`] opens one more for its transaction. A lost connection is made again
+//! by the store itself (module `conn`: the writer runs the group it lost once more, with its
+//! ids, so nothing is written twice; a read runs again; the listener comes back after
+//! [`RECONNECT_WAIT`]); a call fails ([`StoreError::Backend`]) only when the database stays out
+//! of reach.
 
+mod conn;
 mod copy;
 mod error;
 mod follow;
@@ -90,10 +94,12 @@ use store::{
 };
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
+use crate::conn::connect_client;
 use crate::error::db;
 
+pub use conn::RECONNECT_WAIT;
 pub use copy::{COPY_PAGE_EVENTS, Copied, CopyRefused};
 pub use follow::FOLLOW_POLL_INTERVAL;
 pub use schema::SCHEMA_VERSION;
@@ -120,10 +126,10 @@ const HEAD_CHANNEL: &str = "verkstall_head";
 pub struct PgStore {
     /// The queue of the writer task, which owns the writing connection.
     writes: mpsc::Sender<Job>,
-    reader: Arc<Client>,
+    reader: Arc<conn::Reader>,
     head: Arc<watch::Sender<u64>>,
     tasks: Vec<AbortHandle>,
-    /// How to connect again (for a copy's own connection). Never shown: it may hold a password.
+    /// How to connect (for a copy's own connection). Never shown: it may hold a password.
     config: String,
 }
 
@@ -166,16 +172,13 @@ impl PgStore {
         tasks.push(task);
         let (reader, task) = connect_client(config).await?;
         tasks.push(task);
-        let reader = Arc::new(reader);
-        let (listener, connection) = tokio_postgres::connect(config, NoTls).await.map_err(db)?;
-        let wake = Arc::new(Notify::new());
-        tasks.push(tokio::spawn(follow::listen(connection, Arc::clone(&wake))).abort_handle());
+        let reader = Arc::new(conn::Reader::new(config, reader));
         schema::migrate(&mut writer).await?;
-        listener
-            .batch_execute(&format!("LISTEN {HEAD_CHANNEL}"))
-            .await
-            .map_err(db)?;
-        let start = read::horizon(&reader).await?;
+        let wake = Arc::new(Notify::new());
+        tasks.push(
+            tokio::spawn(follow::listen(config.to_owned(), Arc::clone(&wake))).abort_handle(),
+        );
+        let start = read::horizon(&*reader.client().await?).await?;
         let head = Arc::new(watch::channel(start.settled).0);
         tasks.push(
             tokio::spawn(follow::follow(
@@ -185,16 +188,10 @@ impl PgStore {
             ))
             .abort_handle(),
         );
-        // The listener's client must live as long as its connection is to stay subscribed.
-        tasks.push(
-            tokio::spawn(async move {
-                let _listener = listener;
-                std::future::pending::<()>().await;
-            })
-            .abort_handle(),
-        );
         let (writes, queue) = mpsc::channel(QUEUE_REQUESTS_MAX);
-        tasks.push(tokio::spawn(run_writer(writer, clock, queue, wake)).abort_handle());
+        tasks.push(
+            tokio::spawn(run_writer(writer, config.to_owned(), clock, queue, wake)).abort_handle(),
+        );
         Ok(PgStore {
             writes,
             reader,
@@ -215,17 +212,37 @@ impl PgStore {
             .map_err(|_| StoreError::Stopped("the writer task ended".into()))?
     }
 
-    /// The position readers read up to (waiting a little for a lagging horizon).
-    async fn readable(&self) -> Result<u64, StoreError> {
-        Ok(read::settled(&self.reader).await?.settled)
+    /// The reading connection (connected again if it was lost).
+    async fn reader(&self) -> Result<Arc<Client>, StoreError> {
+        self.reader.client().await
     }
 
-    async fn upto(&self, as_of: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
-        let settled = self.readable().await?;
-        match as_of {
-            Some(as_of) => read::position_as_of(&self.reader, settled, as_of).await,
-            None => Ok(settled),
+    /// Runs `read` on the reading connection; when it fails because that connection was lost,
+    /// once more on a new one (a read changes nothing, so running it again is always safe).
+    async fn reading<T, F>(&self, read: impl Fn(Arc<Client>) -> F) -> Result<T, StoreError>
+    where
+        F: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        let client = self.reader().await?;
+        match read(Arc::clone(&client)).await {
+            Err(error @ StoreError::Backend { .. }) => {
+                if !conn::lost(&client).await {
+                    return Err(error);
+                }
+                read(self.reader.replace(&client).await?).await
+            }
+            other => other,
         }
+    }
+}
+
+/// The position readers read up to (waiting a little for a lagging horizon), or with `as_of`
+/// the last one recorded by then.
+async fn upto(client: &Client, as_of: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+    let settled = read::settled(client).await?.settled;
+    match as_of {
+        Some(as_of) => read::position_as_of(client, settled, as_of).await,
+        None => Ok(settled),
     }
 }
 
@@ -273,8 +290,10 @@ impl EventStore for PgStore {
         decision_id: DecisionId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let upto = self.upto(as_of).await?;
-        read::stream(&self.reader, decision_id, upto).await
+        self.reading(
+            move |c| async move { read::stream(&c, decision_id, upto(&c, as_of).await?).await },
+        )
+        .await
     }
 
     async fn read_all(
@@ -283,8 +302,10 @@ impl EventStore for PgStore {
         limit: usize,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let upto = self.upto(as_of).await?;
-        read::events(&self.reader, after, upto, limit).await
+        self.reading(move |c| async move {
+            read::events(&c, after, upto(&c, as_of).await?, limit).await
+        })
+        .await
     }
 
     async fn read_stored_lines(
@@ -292,31 +313,38 @@ impl EventStore for PgStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let upto = self.readable().await?;
-        read::lines(&self.reader, after, upto, limit).await
+        self.reading(
+            move |c| async move { read::lines(&c, after, upto(&c, None).await?, limit).await },
+        )
+        .await
     }
 
     async fn position_as_of(&self, as_of: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.upto(Some(as_of)).await
+        self.reading(move |c| async move { upto(&c, Some(as_of)).await })
+            .await
     }
 
     async fn head(&self) -> Result<Head, StoreError> {
-        let now = read::settled(&self.reader).await?;
-        if now.settled == 0 {
-            return Ok(Head {
-                position: 0,
-                recorded_at: None,
-            });
-        }
-        let recorded_at = if now.settled == now.committed {
-            now.committed_at
-        } else {
-            Some(read::recorded_at(&self.reader, now.settled).await?)
-        };
-        Ok(Head {
-            position: now.settled,
-            recorded_at,
+        self.reading(|c| async move {
+            let c = &*c;
+            let now = read::settled(c).await?;
+            if now.settled == 0 {
+                return Ok(Head {
+                    position: 0,
+                    recorded_at: None,
+                });
+            }
+            let recorded_at = if now.settled == now.committed {
+                now.committed_at
+            } else {
+                Some(read::recorded_at(c, now.settled).await?)
+            };
+            Ok(Head {
+                position: now.settled,
+                recorded_at,
+            })
         })
+        .await
     }
 
     fn watch_head(&self) -> watch::Receiver<u64> {
@@ -324,15 +352,21 @@ impl EventStore for PgStore {
     }
 
     async fn checkpoint(&self, subscriber: &str) -> Result<u64, StoreError> {
-        let row = self
-            .reader
-            .query_opt(
-                "SELECT position FROM verkstall.checkpoints WHERE subscriber = $1",
-                &[&subscriber],
-            )
-            .await
-            .map_err(db)?;
-        Ok(row.map_or(0, |r| to_u64(r.get(0))))
+        let subscriber = subscriber.to_owned();
+        self.reading(|c| {
+            let subscriber = subscriber.clone();
+            async move {
+                let row = c
+                    .query_opt(
+                        "SELECT position FROM verkstall.checkpoints WHERE subscriber = $1",
+                        &[&subscriber],
+                    )
+                    .await
+                    .map_err(db)?;
+                Ok(row.map_or(0, |r| to_u64(r.get(0))))
+            }
+        })
+        .await
     }
 
     async fn save_checkpoint(&self, subscriber: &str, position: u64) -> Result<(), StoreError> {
@@ -341,40 +375,36 @@ impl EventStore for PgStore {
                 "a subscriber name has 1 to {SUBSCRIBER_NAME_BYTES_MAX} bytes"
             )));
         }
-        let committed = read::horizon(&self.reader).await?.committed;
-        if position > committed {
-            return Err(StoreError::Invalid(format!(
-                "a checkpoint at position {position} is beyond the log's head ({committed})"
-            )));
-        }
-        self.reader
-            .execute(
-                "INSERT INTO verkstall.checkpoints (subscriber, position) VALUES ($1, $2)
+        // Saving again what was saved changes nothing: safe to run twice.
+        let subscriber = subscriber.to_owned();
+        self.reading(|c| {
+            let subscriber = subscriber.clone();
+            async move {
+                let committed = read::horizon(&c).await?.committed;
+                if position > committed {
+                    return Err(StoreError::Invalid(format!(
+                        "a checkpoint at position {position} is beyond the log's head ({committed})"
+                    )));
+                }
+                c.execute(
+                    "INSERT INTO verkstall.checkpoints (subscriber, position) VALUES ($1, $2)
                  ON CONFLICT (subscriber) DO UPDATE SET position = excluded.position",
-                &[&subscriber, &to_i64(position)],
-            )
-            .await
-            .map_err(db)?;
-        Ok(())
+                    &[&subscriber, &to_i64(position)],
+                )
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+        })
+        .await
     }
-}
-
-/// A connection to `config`, driven by a task of its own (abort it when done).
-pub(crate) async fn connect_client(config: &str) -> Result<(Client, AbortHandle), StoreError> {
-    let (client, connection) = tokio_postgres::connect(config, NoTls).await.map_err(db)?;
-    let task = tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::warn!(%error, "a PostgreSQL connection ended");
-        }
-    })
-    .abort_handle();
-    Ok((client, task))
 }
 
 /// The writer task: takes the queued appends that are waiting (up to [`GROUP_REQUESTS_MAX`]) and
 /// commits them in one transaction; an import runs alone. Ends when the store is dropped.
 async fn run_writer(
     mut client: Client,
+    config: String,
     clock: Option<Clock>,
     mut queue: mpsc::Receiver<Job>,
     wake: Arc<Notify>,
@@ -401,8 +431,18 @@ async fn run_writer(
                 }
             }
         }
+        if client.is_closed() {
+            match connect_client(&config).await {
+                Ok((new, _ends_with_the_client)) => {
+                    tracing::warn!("the writing connection was lost; connected again");
+                    client = new;
+                }
+                // The group fails on the closed connection; the next one tries again.
+                Err(error) => tracing::warn!(%error, "the writing connection is lost"),
+            }
+        }
         let (writes, replies): (Vec<tx::Write>, Vec<_>) = group.into_iter().unzip();
-        let answers = tx::write_group(&mut client, clock.as_ref(), &writes).await;
+        let answers = tx::write_group(&mut client, &config, clock.as_ref(), &writes).await;
         if answers
             .iter()
             .any(|a| matches!(a, Ok(Ok(plan)) if !plan.rows.is_empty()))

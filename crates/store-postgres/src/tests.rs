@@ -40,11 +40,13 @@ async fn an_older_running_transaction_holds_the_horizon_until_it_ends() {
         .await
         .unwrap()
         .unwrap();
-    let held = horizon(&store.reader).await.unwrap();
+    let held = horizon(&store.reader().await.unwrap()).await.unwrap();
     assert_eq!((held.committed, held.settled), (1, 0));
     older.rollback().await.unwrap();
     // Waits (bounded) in case another client of the server holds the horizon for a moment.
-    let free = crate::read::settled(&store.reader).await.unwrap();
+    let free = crate::read::settled(&store.reader().await.unwrap())
+        .await
+        .unwrap();
     assert_eq!((free.committed, free.settled), (1, 1));
     assert_eq!(store.read_all(0, 10, None).await.unwrap().len(), 1);
 }

@@ -51,6 +51,7 @@ pub(crate) type Answer = Result<Result<Plan, Refusal>, StoreError>;
 /// transaction meet a unique violation, each request is run again alone.
 pub(crate) async fn write_group(
     client: &mut Client,
+    config: &str,
     clock: Option<&Clock>,
     requests: &[Write],
 ) -> Vec<Answer> {
@@ -67,6 +68,7 @@ pub(crate) async fn write_group(
     }
     if !checked.is_empty() {
         let mut tries = 0;
+        let mut reconnected = false;
         loop {
             tries += 1;
             let group: Vec<(&Write, &[EventId])> = checked
@@ -95,6 +97,20 @@ pub(crate) async fn write_group(
                     }
                 }
                 Err(failure) => {
+                    // The connection was lost: once, on a new one, the group again (its ids
+                    // unchanged, so what had committed is answered as a duplicate).
+                    if !reconnected
+                        && crate::conn::lost(client).await
+                        && let Ok((new, _ends_with_the_client)) =
+                            crate::conn::connect_client(config).await
+                    {
+                        tracing::warn!(
+                            "the writing connection was lost; running the group again on a new one"
+                        );
+                        *client = new;
+                        reconnected = true;
+                        continue;
+                    }
                     let error = failure.into_error();
                     for (i, _) in &checked {
                         answers[*i] = Some(Err(crate::error::copy(&error)));

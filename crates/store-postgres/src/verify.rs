@@ -125,7 +125,7 @@ impl PgStore {
         &self,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<Result<VerifyReport, Damage>, StoreError> {
-        let horizon = read::settled(&self.reader).await?;
+        let horizon = read::settled(&*self.reader().await?).await?;
         let total = horizon.settled;
         let damage = |position: u64, detail: &str| {
             Ok(Err(Damage {
@@ -137,7 +137,8 @@ impl PgStore {
         let mut after = 0u64;
         while after < total {
             let rows = self
-                .reader
+                .reader()
+                .await?
                 .query(
                     "SELECT position, decision_id, version, event_id, recorded_at, line
                      FROM verkstall.events WHERE position > $1 AND position <= $2
@@ -175,7 +176,8 @@ impl PgStore {
             progress(after, total);
         }
         let head = self
-            .reader
+            .reader()
+            .await?
             .query_one(
                 "SELECT position, hash, recorded_at FROM verkstall.head",
                 &[],
@@ -213,7 +215,8 @@ impl PgStore {
         let mut stream: Vec<RecordedEvent> = Vec::new();
         loop {
             let rows = self
-                .reader
+                .reader()
+                .await?
                 .query(
                     "SELECT position, line, decision_id, version FROM verkstall.events
                      WHERE (decision_id, version) > ($1, $2) AND position <= $3

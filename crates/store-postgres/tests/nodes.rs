@@ -337,3 +337,84 @@ async fn rows_restored_from_another_cluster_are_readable_after_a_start() {
         .get(0);
     assert_eq!(settled, 2);
 }
+
+/// Every connection of a store ended by the server (`pg_terminate_backend`, as a restart or a
+/// failover ends them): the store connects again by itself. The next append, read and head
+/// after the loss succeed, nothing is lost or written twice, and the head's watch (woken by the
+/// listening connection, which connects again too) follows the new appends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_connects_again_after_the_server_ends_its_connections() {
+    const ROUNDS: u64 = 3;
+    let db = ScratchDatabase::create().await.unwrap();
+    let store = PgStore::connect(&db.config()).await.unwrap();
+    let mut watch = store.watch_head();
+    let d = decision(1);
+    store
+        .append(
+            d,
+            ExpectedVersion::NoStream,
+            vec![event(d, event_id(0), "grant")],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    for round in 1..=ROUNDS {
+        // Its three connections (writing, reading, listening) are up again first.
+        let started = std::time::Instant::now();
+        while db
+            .execute(
+                "SELECT 1 FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .await
+            .unwrap()
+            < 3
+        {
+            assert!(
+                started.elapsed() < HANG,
+                "round {round}: not connected again"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let ended = db
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .await
+            .unwrap();
+        // The writing, reading and listening connections.
+        assert!(ended >= 3, "round {round}: {ended} connections ended");
+        let appended = store
+            .append(
+                d,
+                ExpectedVersion::Exact(round),
+                vec![event(d, event_id(round), "note")],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: the append after the loss failed: {e}"))
+            .unwrap();
+        assert_eq!(appended.events[0].position, round + 1, "round {round}");
+        assert!(!appended.duplicate);
+        let head = store.head().await.unwrap();
+        assert_eq!(head.position, round + 1, "round {round}");
+        tokio::time::timeout(HANG, watch.wait_for(|h| *h == round + 1))
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: the head's watch did not follow"))
+            .unwrap();
+    }
+    // Ended once more, then read first: the read runs again on a new connection.
+    db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await
+    .unwrap();
+    let all = read_everything(&store).await;
+    assert_eq!(all.len() as u64, ROUNDS + 1);
+    assert_chain(&all);
+    let ids: Vec<EventId> = all.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids, (0..=ROUNDS).map(event_id).collect::<Vec<_>>());
+    let report = store.verify(&mut |_, _| {}).await.unwrap().unwrap();
+    assert_eq!(report.events, ROUNDS + 1);
+}
