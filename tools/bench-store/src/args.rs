@@ -1,16 +1,65 @@
 //! The command line, parsed by hand: `clap` lives in the `verkstall` crate only (the layering
 //! test in `tests/it/layering.rs` keeps it so), and eight options do not need it.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use store::EngineKind;
 
+/// A store measured: an embedded engine, or PostgreSQL (a scratch database per measurement on
+/// the server `VERKSTALL_TEST_POSTGRES` names, else `store_postgres::TEST_SERVER_DEFAULT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The embedded store on this engine.
+    Embedded(EngineKind),
+    /// The PostgreSQL store.
+    Postgres,
+}
+
+impl Engine {
+    /// Whether this build has it.
+    pub fn is_compiled(self) -> bool {
+        match self {
+            Engine::Embedded(kind) => kind.is_compiled(),
+            Engine::Postgres => true,
+        }
+    }
+
+    /// Whether the targets (set for the embedded store) apply to it.
+    pub fn has_targets(self) -> bool {
+        matches!(self, Engine::Embedded(_))
+    }
+}
+
+impl FromStr for Engine {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Engine, String> {
+        match name {
+            "postgres" | "postgresql" => Ok(Engine::Postgres),
+            other => other
+                .parse()
+                .map(Engine::Embedded)
+                .map_err(|_| format!("unknown engine `{other}`")),
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Engine::Embedded(kind) => write!(f, "{kind}"),
+            Engine::Postgres => f.write_str("postgres"),
+        }
+    }
+}
+
 /// What to measure, and where.
 #[derive(Debug, Clone)]
 pub struct Args {
     /// Engines, in column order.
-    pub engines: Vec<EngineKind>,
+    pub engines: Vec<Engine>,
     /// Concurrent appenders of the one-event-per-append measurements.
     pub appenders: Vec<usize>,
     /// Events appended per measurement (per appender count, and by the batched variant).
@@ -61,7 +110,10 @@ USAGE:
     cargo run --release -p bench-store --features sled -- [OPTIONS]
 
 OPTIONS:
-    --engines LIST      engines, comma-separated [default: redb, and sled when built with it]
+    --engines LIST      engines, comma-separated: redb, sled, postgres [default: redb, and sled
+                        when built with it]; postgres uses a scratch database per measurement
+                        on the server $VERKSTALL_TEST_POSTGRES names (key=value pairs without
+                        dbname) [default: host=127.0.0.1 port=5432 user=postgres]
     --appenders LIST    concurrent appenders, one event per append [default: 1,16,256]
     --events N          events appended per measurement [default: 20000]
     --read-events N     events loaded (by import) and then read back whole [default: 200000]
@@ -81,6 +133,7 @@ impl Args {
             engines: EngineKind::ALL
                 .into_iter()
                 .filter(|e| e.is_compiled())
+                .map(Engine::Embedded)
                 .collect(),
             appenders: vec![1, 16, 256],
             events: 20_000,
@@ -180,10 +233,17 @@ mod tests {
         ])
         .expect("valid")
         .expect("not help");
-        assert_eq!(args.engines, vec![EngineKind::Redb]);
+        assert_eq!(args.engines, vec![Engine::Embedded(EngineKind::Redb)]);
         assert_eq!(args.appenders, vec![2, 4]);
         assert_eq!(args.events, 1000);
         assert!(!args.warmup);
+        let args = parse(&["--engines", "redb,postgres"])
+            .expect("valid")
+            .expect("not help");
+        assert_eq!(
+            args.engines,
+            vec![Engine::Embedded(EngineKind::Redb), Engine::Postgres]
+        );
     }
 
     #[test]

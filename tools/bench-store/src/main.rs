@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use domain::event::EventType;
 use store::EngineKind;
 
-use crate::args::{Args, Measurement, USAGE};
+use crate::args::{Args, Engine, Measurement, USAGE};
 use crate::measure::{Error, IMPORT_CHUNK_EVENTS, READ_PAGE_EVENTS};
 use crate::report::{Table, Target, Unit, group_thousands};
 
@@ -125,13 +125,20 @@ impl Rows {
     fn add_with_target(&mut self, label: String, unit: Unit, target: Option<Target>, value: f64) {
         self.0.push((label, unit, target, value));
     }
+
+    /// A row the engine measured, or none (shown as `–`) for one it does not.
+    fn add_some(&mut self, label: String, unit: Unit, value: Option<f64>) {
+        if let Some(value) = value {
+            self.add(label, unit, value);
+        }
+    }
 }
 
 /// Every measurement for one engine in one run, each in its own fresh data directory under
 /// `dir`, removed afterwards.
 fn measure_engine(
     runtime: &tokio::runtime::Runtime,
-    engine: EngineKind,
+    engine: Engine,
     dir: &Path,
     run: usize,
     args: &Args,
@@ -167,7 +174,7 @@ fn measure_engine(
 /// What the measurements of one engine in one run share.
 struct Context<'a> {
     runtime: &'a tokio::runtime::Runtime,
-    engine: EngineKind,
+    engine: Engine,
     /// Keeps the ids of different runs apart.
     salt: u32,
     /// The run, for progress lines.
@@ -195,23 +202,30 @@ fn measure_appends(
         &workload::HISTORY
     };
     let decisions = measure::build_decisions(salt, events, appenders, stream)?;
-    let result = measure::appends(runtime, engine, data, appenders, per_append, decisions)?;
-    std::fs::remove_dir_all(data)?;
-    let written_per_event = result.disk_bytes_written as f64 / result.events as f64;
+    let place = measure::Place::new(runtime, engine, data)?;
+    let result = measure::appends(runtime, &place, appenders, per_append, decisions)?;
+    place.remove()?;
+    let written_per_event = result
+        .disk_bytes_written
+        .map(|bytes| bytes as f64 / result.events as f64);
+    let shown = |value: Option<f64>, decimals: usize| {
+        value.map_or("–".to_owned(), |v| format!("{v:.decimals$}"))
+    };
     eprintln!(
         "{label} {engine}: {appenders} appenders × {per_append} event(s)/append: {} events in {:.2} s, \
-         {:.0} events/s, {:.0} appends/s, p50 {:.2} ms, p99 {:.2} ms, writer on CPU {:.0}% ({:.1} µs/event), \
-         waiting for a CPU {:.0}%, committer {:.1} µs/event, {written_per_event:.0} bytes written/event",
+         {:.0} events/s, {:.0} appends/s, p50 {:.2} ms, p99 {:.2} ms, writer on CPU {}% ({} µs/event), \
+         waiting for a CPU {}%, committer {} µs/event, {} bytes written/event",
         result.events,
         result.elapsed.as_secs_f64(),
         result.events_per_s(),
         result.appends_per_s(),
         result.latency_ms(50.0),
         result.latency_ms(99.0),
-        result.writer_on_cpu_percent(),
-        result.writer_cpu_us_per_event(),
-        result.writer_waiting_percent(),
-        result.committer_cpu_us_per_event(),
+        shown(result.writer_on_cpu_percent(), 0),
+        shown(result.writer_cpu_us_per_event(), 1),
+        shown(result.writer_waiting_percent(), 0),
+        shown(result.committer_cpu_us_per_event(), 1),
+        shown(written_per_event, 0),
     );
     let name = match (appenders, per_append) {
         (1, 1) => "durable append, 1 appender, 1 event/append".to_owned(),
@@ -250,22 +264,22 @@ fn measure_appends(
         Unit::Milliseconds,
         result.latency_ms(99.0),
     );
-    rows.add(
+    rows.add_some(
         format!("{name}: writer thread CPU per event, µs"),
         Unit::Microseconds,
         result.writer_cpu_us_per_event(),
     );
-    rows.add(
+    rows.add_some(
         format!("{name}: committer thread CPU per event, µs"),
         Unit::Microseconds,
         result.committer_cpu_us_per_event(),
     );
-    rows.add(
+    rows.add_some(
         format!("{name}: writer thread waiting for a CPU, % of wall"),
         Unit::Percent,
         result.writer_waiting_percent(),
     );
-    rows.add(
+    rows.add_some(
         format!("{name}: bytes written to disk per event"),
         Unit::Bytes,
         written_per_event,
@@ -281,21 +295,23 @@ fn measure_reads(cx: &Context<'_>, data: &Path, events: u64, rows: &mut Rows) ->
         salt,
         label,
     } = *cx;
-    let read = measure::load_and_read(runtime, engine, data, salt, events)?;
-    std::fs::remove_dir_all(data)?;
+    let place = measure::Place::new(runtime, engine, data)?;
+    let read = measure::load_and_read(runtime, &place, salt, events)?;
+    place.remove()?;
     let n = read.events as f64;
     let mb = read.line_bytes as f64 / 1e6;
     let per_s = |elapsed: std::time::Duration| n / elapsed.as_secs_f64();
     let mb_per_s = |elapsed: std::time::Duration| mb / elapsed.as_secs_f64();
     eprintln!(
-        "{label} {engine}: {} events: import {:.2} s, read_lines {:.3} s, decode alone {:.3} s, read_all {:.3} s, \
-         {:.0} bytes/event on disk, {:.0} bytes/event JSON",
+        "{label} {engine}: {} events: import {:.2} s, read_stored_lines {:.3} s, decode alone {:.3} s, read_all {:.3} s, \
+         {} bytes/event on disk, {:.0} bytes/event JSON",
         read.events,
         read.import_elapsed.as_secs_f64(),
         read.raw_elapsed.as_secs_f64(),
         read.decode_only_elapsed.as_secs_f64(),
         read.decode_elapsed.as_secs_f64(),
-        read.disk_bytes as f64 / n,
+        read.disk_bytes
+            .map_or("–".to_owned(), |bytes| format!("{:.0}", bytes as f64 / n)),
         read.line_bytes as f64 / n
     );
     let load = format!(
@@ -307,7 +323,7 @@ fn measure_reads(cx: &Context<'_>, data: &Path, events: u64, rows: &mut Rows) ->
         Unit::PerSecond,
         per_s(read.import_elapsed),
     );
-    let raw = "full read, raw lines (`read_lines`)";
+    let raw = "full read, raw lines (`read_stored_lines`)";
     rows.add(
         format!("{raw}: events/s"),
         Unit::PerSecond,
@@ -339,10 +355,10 @@ fn measure_reads(cx: &Context<'_>, data: &Path, events: u64, rows: &mut Rows) ->
         Unit::MegabytesPerSecond,
         mb_per_s(read.decode_elapsed),
     );
-    rows.add(
+    rows.add_some(
         "on disk after the load (du): bytes/event".into(),
         Unit::Bytes,
-        read.disk_bytes as f64 / n,
+        read.disk_bytes.map(|bytes| bytes as f64 / n),
     );
     rows.add(
         "stored JSON line: bytes/event".into(),
@@ -406,6 +422,17 @@ fn header(
         "no warm-up run".into()
     };
     let appenders: Vec<String> = args.appenders.iter().map(|c| c.to_string()).collect();
+    let postgres = if args.engines.contains(&Engine::Postgres) {
+        let server = std::env::var("VERKSTALL_TEST_POSTGRES")
+            .unwrap_or_else(|_| store_postgres::TEST_SERVER_DEFAULT.to_owned());
+        format!(
+            "- postgres: `PgStore` on a scratch database per measurement on the server `{server}` (on this machine unless named otherwise), \
+             durable as the server is set (`fsync`, `synchronous_commit`); an append is acknowledged after its group's `COMMIT`. \
+             The server's own CPU and disk writes are not this process's, so those rows show –.\n"
+        )
+    } else {
+        String::new()
+    };
     let busy = if others + steal > BUSY_MACHINE_PERCENT {
         format!(
             "- **The machine was busy** ({:.0} % of its CPU went to other processes or guests): the throughputs are lower bounds; \
@@ -427,7 +454,7 @@ fn header(
          (DecisionGranted with a valid personnummer, OrderSent, NoteRecorded, OfferMade, Verkställd) with `ExpectedVersion::Exact(v)`; \
          every append acknowledged only after the store's group commit is fsynced. The batched variant sends a decision's 10-event history in one append.\n\
          - Reads: {} events (10-event histories) loaded with `import`, {} per call; the store reopened (its cache cold, the OS page cache warm) \
-         and read whole in order, {} per page; MB = 10^6 bytes of stored JSON lines.\n{busy}",
+         and read whole in order, {} per page; MB = 10^6 bytes of stored JSON lines.\n{postgres}{busy}",
         engines.join(" vs "),
         machine::describe(),
         before.load,

@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 
 use domain::RecordedEvent;
 use domain::event::EventType;
-use store::{EmbeddedStore, EngineKind, EventStore, ExpectedVersion, ImportOptions, system_clock};
+use store::{EmbeddedStore, EventStore, ExpectedVersion, ImportOptions, system_clock};
+use store_postgres::{PgStore, ScratchDatabase};
 use tokio::runtime::Runtime;
 
+use crate::args::Engine;
 use crate::machine::{self, ThreadTimes};
 use crate::workload::{self, Decision};
 
@@ -22,7 +24,7 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Events per `import` call while loading the log for the read measurements.
 pub const IMPORT_CHUNK_EVENTS: u64 = 20_000;
-/// Events per `read_lines` / `read_all` page.
+/// Events per `read_stored_lines` / `read_all` page.
 pub const READ_PAGE_EVENTS: usize = 10_000;
 
 /// What one append measurement did.
@@ -35,12 +37,13 @@ pub struct AppendRun {
     pub elapsed: Duration,
     /// Each append call's latency, sorted.
     pub latencies: Vec<Duration>,
-    /// How the store's writer thread (checking and staging) spent the measurement.
-    pub writer: ThreadTimes,
+    /// How the store's writer thread (checking and staging) spent the measurement (the
+    /// embedded store; PostgreSQL's work is in its server's processes).
+    pub writer: Option<ThreadTimes>,
     /// How the store's committer thread (the key-value commits and their fsyncs) spent it.
-    pub committer: ThreadTimes,
-    /// Bytes written to storage during the measurement.
-    pub disk_bytes_written: u64,
+    pub committer: Option<ThreadTimes>,
+    /// Bytes this process wrote to storage during the measurement (the embedded store).
+    pub disk_bytes_written: Option<u64>,
 }
 
 impl AppendRun {
@@ -57,25 +60,29 @@ impl AppendRun {
     /// The writer thread's CPU time per event, in microseconds (the kernel's share of its
     /// fsyncs included): what caps throughput when the writer has a core to itself, and less
     /// sensitive to a busy machine than the rates.
-    pub fn writer_cpu_us_per_event(&self) -> f64 {
-        self.writer.on_cpu_ns as f64 / 1000.0 / self.events as f64
+    pub fn writer_cpu_us_per_event(&self) -> Option<f64> {
+        self.writer
+            .map(|w| w.on_cpu_ns as f64 / 1000.0 / self.events as f64)
     }
 
     /// The committer thread's CPU time per event, in microseconds (the engine's commit, the
     /// kernel's share of its writes and fsyncs included).
-    pub fn committer_cpu_us_per_event(&self) -> f64 {
-        self.committer.on_cpu_ns as f64 / 1000.0 / self.events as f64
+    pub fn committer_cpu_us_per_event(&self) -> Option<f64> {
+        self.committer
+            .map(|c| c.on_cpu_ns as f64 / 1000.0 / self.events as f64)
     }
 
     /// The share of the measurement the writer thread was running on a CPU, in percent.
-    pub fn writer_on_cpu_percent(&self) -> f64 {
-        100.0 * self.writer.on_cpu_ns as f64 / self.elapsed.as_nanos() as f64
+    pub fn writer_on_cpu_percent(&self) -> Option<f64> {
+        self.writer
+            .map(|w| 100.0 * w.on_cpu_ns as f64 / self.elapsed.as_nanos() as f64)
     }
 
     /// The share of the measurement the writer thread was ready but waiting for a CPU, in
     /// percent.
-    pub fn writer_waiting_percent(&self) -> f64 {
-        100.0 * self.writer.waiting_ns as f64 / self.elapsed.as_nanos() as f64
+    pub fn writer_waiting_percent(&self) -> Option<f64> {
+        self.writer
+            .map(|w| 100.0 * w.waiting_ns as f64 / self.elapsed.as_nanos() as f64)
     }
 
     /// The `p`-th latency percentile (nearest rank), in milliseconds.
@@ -101,18 +108,80 @@ pub fn build_decisions(
     Ok(workload::decisions(salt, 0, count, stream)?)
 }
 
+/// Where one measurement's log lives: a fresh data directory, or a fresh scratch database
+/// (dropped with this).
+pub struct Place {
+    engine: Engine,
+    dir: std::path::PathBuf,
+    database: Option<ScratchDatabase>,
+}
+
+impl Place {
+    /// A fresh place for `engine`: the data directory `dir` (created on opening), or a new
+    /// scratch database.
+    pub fn new(runtime: &Runtime, engine: Engine, dir: &Path) -> Result<Place, Error> {
+        let database = match engine {
+            Engine::Embedded(_) => None,
+            Engine::Postgres => Some(runtime.block_on(ScratchDatabase::create())?),
+        };
+        Ok(Place {
+            engine,
+            dir: dir.to_path_buf(),
+            database,
+        })
+    }
+
+    /// Opens (or reopens) the store.
+    pub fn open(&self, runtime: &Runtime) -> Result<Arc<dyn EventStore>, Error> {
+        Ok(match (self.engine, &self.database) {
+            (Engine::Embedded(kind), _) => {
+                Arc::new(EmbeddedStore::open(&self.dir, Some(kind), system_clock())?)
+            }
+            (Engine::Postgres, Some(database)) => {
+                Arc::new(runtime.block_on(PgStore::connect(&database.config()))?)
+            }
+            (Engine::Postgres, None) => unreachable!("a PostgreSQL place has its database"),
+        })
+    }
+
+    /// Bytes the log takes on disk (the data directory; PostgreSQL's are the server's).
+    pub fn disk_bytes(&self) -> Result<Option<u64>, Error> {
+        Ok(match self.engine {
+            Engine::Embedded(_) => Some(machine::disk_usage(&self.dir)?),
+            Engine::Postgres => None,
+        })
+    }
+
+    /// Removes the data directory (the database goes when this is dropped).
+    pub fn remove(self) -> Result<(), Error> {
+        if self.dir.exists() {
+            std::fs::remove_dir_all(&self.dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// The log's head, checked to be `events`.
+fn check_head(runtime: &Runtime, store: &dyn EventStore, events: u64) -> Result<(), Error> {
+    let head = runtime.block_on(store.head())?.position;
+    if head != events {
+        return Err(format!("the log holds {head} events after appending {events}").into());
+    }
+    Ok(())
+}
+
 /// `appenders` tokio tasks, each appending its own decisions' events in stream order,
-/// `events_per_append` per call with `ExpectedVersion::Exact(version)`, against a fresh store in
-/// `dir`.
+/// `events_per_append` per call with `ExpectedVersion::Exact(version)`, against a fresh store at
+/// `place`.
 pub fn appends(
     runtime: &Runtime,
-    engine: EngineKind,
-    dir: &Path,
+    place: &Place,
     appenders: usize,
     events_per_append: usize,
     decisions: Vec<Decision>,
 ) -> Result<AppendRun, Error> {
-    let store = Arc::new(EmbeddedStore::open(dir, Some(engine), system_clock())?);
+    let store = place.open(runtime)?;
+    let embedded = matches!(place.engine, Engine::Embedded(_));
     let events: u64 = decisions.iter().map(|d| d.events.len() as u64).sum();
     let mut shares: Vec<Vec<Decision>> = (0..appenders).map(|_| Vec::new()).collect();
     for (i, decision) in decisions.into_iter().enumerate() {
@@ -133,19 +202,14 @@ pub fn appends(
         }
         Ok::<_, Error>((started.elapsed(), latencies))
     })?;
-    let writer = ThreadTimes::of_writer().since(writer_before);
-    let committer = ThreadTimes::of_committer().since(committer_before);
-    let disk_bytes_written = machine::bytes_written().saturating_sub(written_before);
+    let writer = embedded.then(|| ThreadTimes::of_writer().since(writer_before));
+    let committer = embedded.then(|| ThreadTimes::of_committer().since(committer_before));
+    let disk_bytes_written =
+        embedded.then(|| machine::bytes_written().saturating_sub(written_before));
     let appends = latencies.len() as u64;
     let mut latencies = latencies;
     latencies.sort_unstable();
-    if store.committed() != events {
-        return Err(format!(
-            "the log holds {} events after appending {events}",
-            store.committed()
-        )
-        .into());
-    }
+    check_head(runtime, store.as_ref(), events)?;
     Ok(AppendRun {
         events,
         appends,
@@ -160,7 +224,7 @@ pub fn appends(
 /// One appender: its decisions one after another, each stream in order, as a case system
 /// records a decision's life.
 async fn append_share(
-    store: Arc<EmbeddedStore>,
+    store: Arc<dyn EventStore>,
     share: Vec<Decision>,
     events_per_append: usize,
 ) -> Result<Vec<Duration>, Error> {
@@ -190,33 +254,32 @@ pub struct ReadRun {
     pub events: u64,
     /// Time spent in `import` calls.
     pub import_elapsed: Duration,
-    /// Bytes the data directory takes on disk after the load (`du`).
-    pub disk_bytes: u64,
+    /// Bytes the data directory takes on disk after the load (`du`; the embedded store).
+    pub disk_bytes: Option<u64>,
     /// Bytes of the stored JSON lines, summed.
     pub line_bytes: u64,
-    /// Reading every stored line in order with `read_lines`.
+    /// Reading every stored line in order with `read_stored_lines`.
     pub raw_elapsed: Duration,
-    /// Decoding the lines `read_lines` gave, in memory, as `read_all` does: the JSON share of
+    /// Decoding the lines `read_stored_lines` gave, in memory, as `read_all` does: the JSON share of
     /// `read_all`.
     pub decode_only_elapsed: Duration,
     /// Reading and decoding every event in order with `read_all`.
     pub decode_elapsed: Duration,
 }
 
-/// Loads about `events` events (whole 10-event histories) by `import` into a fresh store in
-/// `dir`, then reads the log back whole: raw, then decoded, each after reopening the store (its
-/// own cache cold, the OS page cache warm).
+/// Loads about `events` events (whole 10-event histories) by `import` into a fresh store at
+/// `place`, then reads the log back whole: raw, then decoded, each after reopening the store
+/// (its own cache cold, the OS page cache warm).
 pub fn load_and_read(
     runtime: &Runtime,
-    engine: EngineKind,
-    dir: &Path,
+    place: &Place,
     salt: u32,
     events: u64,
 ) -> Result<ReadRun, Error> {
     let per_history = workload::HISTORY.len() as u64;
     let histories = events.div_ceil(per_history);
     let chunk_histories = IMPORT_CHUNK_EVENTS / per_history;
-    let store = EmbeddedStore::open(dir, Some(engine), system_clock())?;
+    let store = place.open(runtime)?;
     let mut import_elapsed = Duration::ZERO;
     let mut first = 0;
     while first < histories {
@@ -235,23 +298,23 @@ pub fn load_and_read(
         }
         first += count;
     }
-    let events = store.committed();
+    let events = runtime.block_on(store.head())?.position;
     drop(store);
-    let disk_bytes = machine::disk_usage(dir)?;
+    let disk_bytes = place.disk_bytes()?;
 
-    let store = EmbeddedStore::open(dir, Some(engine), system_clock())?;
+    let store = place.open(runtime)?;
     let started = Instant::now();
     let (mut after, mut line_bytes) = (0u64, 0u64);
     let mut pages = Vec::new();
     loop {
-        let page = store.read_lines(after, READ_PAGE_EVENTS)?;
+        let page = runtime.block_on(store.read_stored_lines(after, READ_PAGE_EVENTS))?;
         let Some(&(last, _)) = page.last() else { break };
         line_bytes += page.iter().map(|(_, line)| line.len() as u64).sum::<u64>();
         after = last;
         pages.push(page);
     }
     let raw_elapsed = started.elapsed();
-    check_read("read_lines", after, events)?;
+    check_read("read_stored_lines", after, events)?;
     drop(store);
 
     let started = Instant::now();
@@ -275,7 +338,7 @@ pub fn load_and_read(
     let decode_only_elapsed = started.elapsed();
     drop(pages);
 
-    let store = EmbeddedStore::open(dir, Some(engine), system_clock())?;
+    let store = place.open(runtime)?;
     let started = Instant::now();
     let after = runtime.block_on(async {
         let mut after = 0u64;

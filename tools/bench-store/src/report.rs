@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use store::EngineKind;
+use crate::args::Engine;
 
 /// How a row's numbers are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,13 +39,13 @@ struct Row {
 
 /// The results of every run, by row and engine.
 pub struct Table {
-    engines: Vec<EngineKind>,
+    engines: Vec<Engine>,
     rows: Vec<Row>,
 }
 
 impl Table {
     /// An empty table with these engines as columns.
-    pub fn new(engines: &[EngineKind]) -> Table {
+    pub fn new(engines: &[Engine]) -> Table {
         Table {
             engines: engines.to_vec(),
             rows: Vec::new(),
@@ -55,7 +55,7 @@ impl Table {
     /// Records one run's value of a row (created, in order of first use, if new).
     pub fn record(
         &mut self,
-        engine: EngineKind,
+        engine: Engine,
         label: &str,
         unit: Unit,
         target: Option<Target>,
@@ -95,10 +95,12 @@ impl Table {
             let cells: Vec<String> = row
                 .values
                 .iter()
-                .map(|values| match Spread::of(values) {
+                .zip(&self.engines)
+                .map(|(values, engine)| match Spread::of(values) {
                     None => "–".to_owned(),
                     Some(s) => {
-                        let mark = match row.target {
+                        let target = row.target.filter(|_| engine.has_targets());
+                        let mark = match target {
                             Some(t) if s.median >= t.at_least => " ✓",
                             Some(_) => " ✗",
                             None => "",
@@ -126,6 +128,9 @@ impl Table {
         for row in self.rows.iter().filter(|r| r.target.is_some()) {
             let target = row.target.expect("filtered on a target");
             for (engine, values) in self.engines.iter().zip(&row.values) {
+                if !engine.has_targets() {
+                    continue;
+                }
                 if let Some(s) = Spread::of(values)
                     && s.median < target.at_least
                 {
@@ -196,20 +201,28 @@ mod tests {
 
     #[test]
     fn cells_show_median_and_range() {
-        let mut table = Table::new(&[EngineKind::Redb]);
+        let redb = Engine::Embedded(store::EngineKind::Redb);
+        let mut table = Table::new(&[redb, Engine::Postgres]);
         for v in [3000.0, 1000.0, 2000.0] {
             table.record(
-                EngineKind::Redb,
+                redb,
                 "x",
                 Unit::PerSecond,
                 Some(Target { at_least: 2500.0 }),
                 v,
             );
         }
+        table.record(
+            Engine::Postgres,
+            "x",
+            Unit::PerSecond,
+            Some(Target { at_least: 2500.0 }),
+            500.0,
+        );
         assert!(
             table
                 .render()
-                .contains("| x | 2 000 ✗ (1 000–3 000) | ≥ 2 500 |"),
+                .contains("| x | 2 000 ✗ (1 000–3 000) | 500 (500–500) | ≥ 2 500 |"),
             "{}",
             table.render()
         );
