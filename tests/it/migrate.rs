@@ -129,6 +129,31 @@ fn migrate_refuses_a_store_that_is_no_postgresql_connection_string() {
     assert!(refused.stderr.contains("--store"), "{}", refused.stderr);
 }
 
+#[test]
+fn a_command_that_reads_the_embedded_log_only_refuses_a_store() {
+    let scratch = Scratch::new();
+    let imported = scratch.import(&interleaved(1), &[]);
+    assert_eq!(imported.exit, Exit::Done, "{}", imported.stderr);
+    for args in [
+        &["--store", "postgres://nowhere/x", "report", "ivo"][..],
+        &[
+            "--store",
+            "postgres://nowhere/x",
+            "migrate",
+            "--to",
+            "postgres://nowhere/y",
+        ][..],
+    ] {
+        let refused = scratch.run(args);
+        assert_eq!(refused.exit, Exit::Usage, "{args:?}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains("embedded log only") && !refused.stderr.contains("nowhere"),
+            "{args:?}: {}",
+            refused.stderr
+        );
+    }
+}
+
 /// A copy that meets a damaged line after it has inserted a whole page rolls back: the target
 /// is empty afterwards (nothing of the first page is left behind), and takes a good copy then.
 #[test]

@@ -40,9 +40,10 @@ struct Node {
 }
 
 impl Node {
-    /// Starts `verkstall serve --store <config>` on its own data directory `data`, with a new
-    /// admin token, and waits until it listens.
-    fn start(data: &Path, config: &str) -> Node {
+    /// Starts `verkstall serve` on its own data directory `data`, with a new admin token, and
+    /// waits until it listens. The store is named by `--store <config>`, or with `by_env` by
+    /// `$VERKSTALL_STORE`.
+    fn start(data: &Path, config: &str, by_env: bool) -> Node {
         let exe = env!("CARGO_BIN_EXE_verkstall");
         let data_arg = data.to_str().unwrap();
         let token = Command::new(exe)
@@ -53,9 +54,14 @@ impl Node {
         assert!(token.status.success(), "{token:?}");
         let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
         let stderr = data.with_extension("stderr");
-        let mut child = Command::new(exe)
-            .args(["--data", data_arg, "serve", "--addr", "127.0.0.1:0"])
-            .args(["--store", config])
+        let mut command = Command::new(exe);
+        command.args(["--data", data_arg, "serve", "--addr", "127.0.0.1:0"]);
+        if by_env {
+            command.env("VERKSTALL_STORE", config);
+        } else {
+            command.args(["--store", config]);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -243,8 +249,8 @@ fn two_nodes_race_on_one_database_and_a_subscriber_sees_every_event_once_in_orde
     let config = database.config();
     let dir = tempfile::tempdir().unwrap();
     let nodes = [
-        Node::start(&dir.path().join("node-a"), &config),
-        Node::start(&dir.path().join("node-b"), &config),
+        Node::start(&dir.path().join("node-a"), &config, false),
+        Node::start(&dir.path().join("node-b"), &config, true),
     ];
     let ends: Vec<(String, String)> = nodes
         .iter()
@@ -383,7 +389,8 @@ fn two_nodes_race_on_one_database_and_a_subscriber_sees_every_event_once_in_orde
         node.stop();
     }
     let verified = Command::new(env!("CARGO_BIN_EXE_verkstall"))
-        .args(["--store", &config, "verify"])
+        .env("VERKSTALL_STORE", &config)
+        .arg("verify")
         .output()
         .unwrap();
     assert!(verified.status.success(), "{verified:?}");
