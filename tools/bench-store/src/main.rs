@@ -424,7 +424,11 @@ fn header(
     let appenders: Vec<String> = args.appenders.iter().map(|c| c.to_string()).collect();
     let postgres = if args.engines.contains(&Engine::Postgres) {
         let server = std::env::var("VERKSTALL_TEST_POSTGRES")
-            .unwrap_or_else(|_| store_postgres::TEST_SERVER_DEFAULT.to_owned());
+            .unwrap_or_else(|_| store_postgres::TEST_SERVER_DEFAULT.to_owned())
+            .split_whitespace()
+            .filter(|pair| !pair.starts_with("password"))
+            .collect::<Vec<_>>()
+            .join(" ");
         format!(
             "- postgres: `PgStore` on a scratch database per measurement on the server `{server}` (on this machine unless named otherwise), \
              durable as the server is set (`fsync`, `synchronous_commit`); an append is acknowledged after its group's `COMMIT`. \
