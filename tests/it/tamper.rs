@@ -18,8 +18,6 @@
 
 use std::path::{Path, PathBuf};
 
-use std::sync::Arc;
-
 use domain::{EventId, RecordedEvent};
 use store::{
     Damage, EngineKind, EventStore, ExpectedVersion, chain_hash, split_stored_line, system_clock,
@@ -66,56 +64,39 @@ struct Log {
 }
 
 impl Log {
-    /// Writes the log on `kind`, checks that it verifies, and closes it.
+    /// Writes the log on `kind`, checks that it verifies (with the store still open: a sled
+    /// log closed and opened once more is laid out otherwise on disk), and closes it.
     fn written(kind: Kind) -> Log {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         let clock = TestClock::standard().clock();
-        let (place, store): (Place, Arc<dyn EventStore>) = match kind {
+        let (place, lines) = match kind {
             Kind::Engine(engine) => {
                 let place = Embedded::new(engine);
                 let store = place.open_embedded(clock);
-                (Place::Embedded(place, engine), Arc::new(store))
+                let lines = runtime.block_on(append_the_log(&store));
+                let report = store.verify(&mut |_, _| {}).unwrap().unwrap();
+                assert_eq!(report.events, EVENTS, "the untouched log must verify");
+                (Place::Embedded(place, engine), lines)
             }
             Kind::Postgres => runtime.block_on(async {
                 let database = ScratchDatabase::create().await.unwrap();
                 let store = PgStore::connect_with_clock(&database.config(), clock)
                     .await
                     .unwrap();
-                (
-                    Place::Postgres(database),
-                    Arc::new(store) as Arc<dyn EventStore>,
-                )
+                let lines = append_the_log(&store).await;
+                let report = store.verify(&mut |_, _| {}).await.unwrap().unwrap();
+                assert_eq!(report.events, EVENTS, "the untouched log must verify");
+                (Place::Postgres(database), lines)
             }),
         };
-        let lines = runtime.block_on(async {
-            for n in 0..EVENTS {
-                let d = decision(n % DECISIONS);
-                let event = if n < DECISIONS {
-                    grant(d)
-                } else {
-                    note(d, &format!("Samtal nummer {:03} om insatsen", n + 1))
-                };
-                let mut event = event;
-                event.event_id = Some(descending_event_id(n));
-                store
-                    .append(d, ExpectedVersion::Any, vec![event])
-                    .await
-                    .unwrap()
-                    .unwrap();
-            }
-            store.read_stored_lines(0, 1_000).await.unwrap()
-        });
-        drop(store);
         assert_eq!(lines.len() as u64, EVENTS);
-        let log = Log {
+        Log {
             place,
             lines: lines.into_iter().map(|(_, line)| line).collect(),
-        };
-        assert_eq!(log.verify(), Ok(EVENTS), "the untouched log must verify");
-        log
+        }
     }
 
     /// The stored line at `position`.
@@ -197,6 +178,25 @@ impl Log {
             .unwrap()
             .map(|report| report.events)
     }
+}
+
+/// Appends the log's [`EVENTS`] events to `store`; returns its stored lines.
+async fn append_the_log(store: &dyn EventStore) -> Vec<(u64, Vec<u8>)> {
+    for n in 0..EVENTS {
+        let d = decision(n % DECISIONS);
+        let mut event = if n < DECISIONS {
+            grant(d)
+        } else {
+            note(d, &format!("Samtal nummer {:03} om insatsen", n + 1))
+        };
+        event.event_id = Some(descending_event_id(n));
+        store
+            .append(d, ExpectedVersion::Any, vec![event])
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    store.read_stored_lines(0, 1_000).await.unwrap()
 }
 
 /// Event ids that sort the other way round from positions, so that the event-id index holds
