@@ -1,6 +1,8 @@
-//! `verkstall token create --role ROLE --name NAME` and `verkstall token list`: the API's
-//! tokens. A token is printed once, when it is created; the data directory keeps only its
-//! SHA-256 hash (crate `api`, module `auth`). A running server knows a new token at once.
+//! `verkstall token create --role ROLE --name NAME`, `verkstall token list` and
+//! `verkstall token revoke NAME`: the API's tokens. A token is printed once, when it is created;
+//! the data directory keeps only its SHA-256 hash (crate `api`, module `auth`). A running server
+//! knows a new token at once, and refuses a revoked one from its next request on (its webhooks
+//! stop delivering too).
 //! `verkstall access-log` prints the API's log of personal-data reads (module `api::access`).
 
 use std::io::Write;
@@ -18,6 +20,15 @@ pub enum TokenCommand {
     Create(CreateArgs),
     /// List the tokens: names, roles, when created (never the tokens).
     List,
+    /// Revoke a token: a running server refuses it from its next request on.
+    Revoke(RevokeArgs),
+}
+
+/// Arguments of `verkstall token revoke`.
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    /// The token's name, as `verkstall token list` shows it.
+    name: String,
 }
 
 /// Arguments of `verkstall token create`.
@@ -57,6 +68,23 @@ pub fn run(
                     })?;
             writeln!(out, "{token}")?;
         }
+        TokenCommand::Revoke(args) => {
+            if !data::is_data_dir(&location.path) {
+                data::open_existing(location)?;
+            }
+            let revoked = auth::revoke_token(&location.path, &args.name).map_err(|e| match e {
+                auth::TokenError::NotFound(text) | auth::TokenError::Invalid(text) => {
+                    CliError::Usage(text)
+                }
+                other => CliError::Other(anyhow!(other).context("cannot revoke the token")),
+            })?;
+            writeln!(
+                out,
+                "revoked\t{}\t{}",
+                revoked.role,
+                domain::redact::redact_identity_like(&revoked.name)
+            )?;
+        }
         TokenCommand::List => {
             if !data::is_data_dir(&location.path) {
                 data::open_existing(location)?;
@@ -90,4 +118,85 @@ pub fn run_access_log(location: &Location, out: &mut dyn Write) -> Result<(), Cl
         writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! `verkstall token revoke` against a server that runs on: the token opens the API before,
+    //! and is refused after, with no restart.
+
+    use std::path::Path;
+
+    use crate::{Console, Exit};
+
+    fn verkstall(data: &Path, args: &[&str]) -> (Exit, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let data = data.to_str().expect("a UTF-8 path");
+        let exit = crate::run(
+            ["verkstall", "--data", data].iter().chain(args),
+            Console {
+                input: &mut &b""[..],
+                out: &mut out,
+                err: &mut err,
+                progress: false,
+            },
+        );
+        let text = |bytes| String::from_utf8(bytes).expect("UTF-8");
+        (exit, text(out), text(err))
+    }
+
+    #[test]
+    fn a_revoked_token_is_refused_by_the_running_server() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let data = dir.path().join("data");
+        let create = |name: &str| {
+            let (exit, out, err) = verkstall(
+                &data,
+                &["token", "create", "--role", "integrator", "--name", name],
+            );
+            assert_eq!(exit, Exit::Done, "{err}");
+            out.trim().to_owned()
+        };
+        let (warehouse, other) = (create("lagret"), create("arkivet"));
+
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        runtime.block_on(async {
+            let addr = "127.0.0.1:0".parse().expect("an address");
+            let server = api::Server::bind(api::Config::new(&data, addr))
+                .await
+                .expect("the server starts");
+            let url = format!("http://{}/v1/events", server.local_addr());
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let serving = tokio::spawn(server.run(async {
+                let _ = stopped.await;
+            }));
+            let client = reqwest::Client::new();
+            let status = |token: String| {
+                let request = client.get(&url).bearer_auth(token);
+                async move { request.send().await.expect("answers").status() }
+            };
+            assert_eq!(status(warehouse.clone()).await, reqwest::StatusCode::OK);
+
+            let (exit, out, err) = verkstall(&data, &["token", "revoke", "lagret"]);
+            assert_eq!(exit, Exit::Done, "{err}");
+            assert_eq!(out, "revoked\tintegrator\tlagret\n");
+            assert_eq!(status(warehouse).await, reqwest::StatusCode::UNAUTHORIZED);
+            assert_eq!(status(other).await, reqwest::StatusCode::OK);
+
+            let (exit, _, err) = verkstall(&data, &["token", "revoke", "lagret"]);
+            assert_eq!(exit, Exit::Usage, "{err}");
+            assert!(err.contains("no token named"), "{err}");
+            let (_, listed, _) = verkstall(&data, &["token", "list"]);
+            assert!(
+                !listed.contains("lagret") && listed.contains("arkivet"),
+                "{listed}"
+            );
+
+            let _ = stop.send(());
+            serving
+                .await
+                .expect("no panic")
+                .expect("the server stops cleanly");
+        });
+    }
 }
