@@ -3,7 +3,9 @@
 //! the data directory keeps only its SHA-256 hash (crate `api`, module `auth`). A running server
 //! knows a new token at once, and refuses a revoked one from its next request on (its webhooks
 //! stop delivering too).
-//! `verkstall access-log` prints the API's log of personal-data reads (module `api::access`).
+//! `verkstall access-log` prints the API's log of personal-data reads (module `api::access`) and
+//! checks its hash chain: a changed, removed or inserted entry fails the command (exit 1), naming
+//! the line.
 
 use std::io::Write;
 
@@ -106,10 +108,20 @@ pub fn run(
 }
 
 /// Runs `verkstall access-log`: every read of personal data through the API, as JSON Lines,
-/// oldest first.
+/// oldest first, after checking the log's hash chain (a broken chain fails the command, naming
+/// the first line that breaks it, and prints nothing).
 pub fn run_access_log(location: &Location, out: &mut dyn Write) -> Result<(), CliError> {
     if !data::is_data_dir(&location.path) {
         data::open_existing(location)?;
+    }
+    let check = api::access::verify_access_log(&location.path)
+        .map_err(|e| anyhow!(e).context("cannot read the access log"))?;
+    if let Some(damage) = check.damage {
+        return Err(CliError::Other(anyhow!(
+            "the access log is not as it was written: {damage}; the {} entries before it are \
+             intact",
+            damage.line.saturating_sub(1)
+        )));
     }
     let entries = api::access::read_access_log(&location.path)
         .map_err(|e| anyhow!(e).context("cannot read the access log"))?;
@@ -158,6 +170,15 @@ mod tests {
             out.trim().to_owned()
         };
         let (warehouse, other) = (create("lagret"), create("arkivet"));
+        // One event, so that reading the log is a read of personal data.
+        let events = dir.path().join("events.jsonl");
+        std::fs::write(
+            &events,
+            r#"{"type":"DecisionGranted","decision_id":"6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f","occurred_on":"2024-01-10","data":{"person":{"id":"19121212-1212","protected":false},"law":"LSS","insats":"lss_9_10"}}"#,
+        )
+        .expect("events written");
+        let (exit, _, err) = verkstall(&data, &["import", events.to_str().expect("UTF-8")]);
+        assert_eq!(exit, Exit::Done, "{err}");
 
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         runtime.block_on(async {
@@ -191,6 +212,19 @@ mod tests {
                 !listed.contains("lagret") && listed.contains("arkivet"),
                 "{listed}"
             );
+
+            // The page just read is in the access log, whose chain holds until it is edited.
+            let (exit, log, err) = verkstall(&data, &["access-log"]);
+            assert_eq!(exit, Exit::Done, "{err}");
+            assert!(log.contains(r#""who":"lagret""#), "{log}");
+            assert!(log.contains(r#""hash":""#), "{log}");
+            let path = api::access::access_log_path(&data);
+            let text = std::fs::read_to_string(&path).expect("the access log");
+            std::fs::write(&path, text.replacen("lagret", "lagrex", 1)).expect("edited");
+            let (exit, log, err) = verkstall(&data, &["access-log"]);
+            assert_eq!(exit, Exit::Failed, "{log}");
+            assert!(err.contains("line 1 of the access log"), "{err}");
+            assert!(log.is_empty(), "{log}");
 
             let _ = stop.send(());
             serving
