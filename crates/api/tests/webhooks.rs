@@ -688,6 +688,52 @@ async fn only_integrators_and_admins_manage_webhooks_and_bad_input_names_the_fie
 }
 
 #[tokio::test]
+async fn an_https_receiver_is_reached_through_tls_and_a_failed_handshake_is_shown_without_the_url()
+{
+    let (_dir, data, tokens) = data_dir();
+    let mut server = Running::start(&data, |_| {}).await;
+    server
+        .append(
+            token(&tokens, Role::Registrar),
+            &decision(1),
+            json!([granted(&decision(1), false)]),
+        )
+        .await;
+    // The receiver speaks plain HTTP: the TLS handshake fails, and is retried.
+    let receiver = Receiver::start(0).await;
+    let url = format!(
+        "{}?key=private",
+        receiver.url.replace("http://", "https://")
+    );
+    let admin = token(&tokens, Role::Admin);
+    let webhook = server
+        .json(
+            Method::POST,
+            "/v1/webhooks",
+            admin,
+            Some(json!({"url": url})),
+        )
+        .await;
+    let id = webhook["id"].as_str().expect("id").to_owned();
+    let failing = server
+        .status_until(admin, &id, |s| s["failures"].as_u64() >= Some(1))
+        .await;
+    let error = failing["last_error"].as_str().expect("an error");
+    assert!(
+        error.starts_with("cannot connect to the receiver"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("private"),
+        "the URL is in the error: {error}"
+    );
+    assert_eq!(failing["position"], 0, "{failing}");
+    assert!(failing["last_status"].is_null(), "{failing}");
+    assert!(receiver.acknowledged().is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_revoked_token_is_refused_at_once_and_its_webhooks_stop() {
     let (_dir, data, tokens) = data_dir();
     let warehouse =
