@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::workload::{Kind, READ_WEIGHTS};
+
 /// How long to measure: a time, or a number of requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Span {
@@ -32,6 +34,8 @@ pub struct Args {
     pub client_threads: usize,
     /// Percent of requests that are reads.
     pub read_percent: u32,
+    /// How often each read is made, relative to the others.
+    pub read_mix: Vec<(Kind, u32)>,
     /// Decisions in the demo municipality of a server started here.
     pub decisions: u32,
     /// Seed of the workload's choices.
@@ -66,6 +70,8 @@ OPTIONS:
     --connections N         concurrent clients, each on one keep-alive connection [default: 32]
     --client-threads N      threads of the load generator [default: 1]
     --read-percent P        percent of requests that are reads [default: 80]
+    --read-mix LIST         the reads' weights, e.g. state=1 for decision states alone
+                            [default: state=50,events=15,dossier=15,open-cases=15,ivo=5]
     --decisions N           decisions in the demo municipality [default: 3000]
     --seed N                seed of the workload's choices [default: 1]
     --dir DIR               where the demo data directory goes [default: /var/tmp]
@@ -91,6 +97,7 @@ impl Args {
             connections: 32,
             client_threads: 1,
             read_percent: 80,
+            read_mix: READ_WEIGHTS.to_vec(),
             decisions: 3000,
             seed: 1,
             dir: None,
@@ -130,6 +137,7 @@ impl Args {
                         return Err(format!("{name} must be 0–100"));
                     }
                 }
+                "--read-mix" => parsed.read_mix = read_mix(&value()?)?,
                 "--decisions" => parsed.decisions = positive(&name, &value()?)?,
                 "--seed" => parsed.seed = number(&name, &value()?)?,
                 "--dir" => parsed.dir = Some(PathBuf::from(value()?)),
@@ -167,6 +175,32 @@ fn url(text: &str) -> Result<String, String> {
         return Err("--url must be http://HOST:PORT".to_owned());
     }
     Ok(authority.to_owned())
+}
+
+/// `state=50,events=15,…`: the reads named, with their weights; the others are not made.
+fn read_mix(text: &str) -> Result<Vec<(Kind, u32)>, String> {
+    let mix = text
+        .split(',')
+        .map(|item| {
+            let (name, weight) = item
+                .split_once('=')
+                .ok_or_else(|| format!("--read-mix: `{item}` is not NAME=WEIGHT"))?;
+            let kind = Kind::ALL
+                .into_iter()
+                .find(|k| k.read_name() == Some(name.trim()))
+                .ok_or_else(|| {
+                    format!(
+                        "--read-mix: unknown read `{name}`; the reads are state, events, dossier, \
+                         open-cases and ivo"
+                    )
+                })?;
+            Ok((kind, number("--read-mix", weight.trim())?))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    if mix.iter().all(|&(_, w)| w == 0) {
+        return Err("--read-mix needs a weight above 0".to_owned());
+    }
+    Ok(mix)
 }
 
 fn number<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
@@ -233,10 +267,19 @@ mod tests {
             (&["--duration", "soon"], "--duration"),
             (&["--url", "https://h:1"], "--url"),
             (&["--bogus"], "--bogus"),
+            (&["--read-mix", "state=1,gossip=2"], "gossip"),
+            (&["--read-mix", "state=0"], "--read-mix"),
         ] {
             let error = parse(args).expect_err("refused");
             assert!(error.contains(named), "{args:?}: {error}");
         }
         assert!(parse(&["--help"]).expect("help").is_none());
+        let only = parse(&["--read-mix", "state=1,open-cases=3"])
+            .expect("valid")
+            .expect("args");
+        assert_eq!(
+            only.read_mix,
+            [(Kind::ReadState, 1), (Kind::ReadOpenCases, 3)]
+        );
     }
 }

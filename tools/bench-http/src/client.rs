@@ -47,6 +47,8 @@ pub struct Shared {
     pub requests_left: AtomicI64,
     /// Percent of requests that are reads.
     pub read_percent: u32,
+    /// How often each read is made, relative to the others.
+    pub read_mix: Vec<(Kind, u32)>,
     /// Decisions found on the server before the run, for the reads.
     pub known: Vec<Uuid>,
     /// The latest date an event may carry (today; UTC is never ahead of Stockholm).
@@ -243,7 +245,7 @@ async fn read_once(
     rng: &mut ChaCha8Rng,
     own: &[OwnDecision],
 ) -> (Kind, Outcome) {
-    let mut kind = workload::weighted(rng, &workload::READ_WEIGHTS);
+    let mut kind = workload::weighted(rng, &shared.read_mix);
     // Half the single-decision reads are of decisions this client recorded (the case officer
     // checks what was just recorded), half of those on the server before the run.
     let decision = if !own.is_empty() && (shared.known.is_empty() || workload::below(rng, 2) == 0) {
@@ -258,6 +260,7 @@ async fn read_once(
         (Kind::ReadEvents, Some(d)) => format!("/v1/decisions/{d}/events"),
         (Kind::ReadDossier, Some(d)) => format!("/v1/decisions/{d}/dossier"),
         (Kind::ReadIvoWorklist, _) => "/v1/reports/ivo".to_owned(),
+        // With no decision known yet (an empty store, no append made), the start page.
         _ => {
             kind = Kind::ReadOpenCases;
             "/v1/open-cases".to_owned()

@@ -159,6 +159,7 @@ async fn load(
         measuring_since: OnceLock::new(),
         requests_left: AtomicI64::new(-1),
         read_percent: args.read_percent,
+        read_mix: args.read_mix.clone(),
         known: known.into_iter().collect(),
         today: chrono::Utc::now().date_naive(),
     });
@@ -277,8 +278,7 @@ fn header(args: &Args, server: &str, measured: &Measured, before: &str, after: &
          {server_cpu}the load generator {tool_cores:.2} cores, other processes {other_cores:.2} cores\n\
          - Server: {server}\n\
          - Load: {} clients, each one keep-alive HTTP/1.1 connection with one request at a time, on a {}-thread \
-         load generator in the same machine; {} % reads (decision state 50, events 15, dossier 15, open cases 15, \
-         IVO worklist 5), the rest appends (new decisions, and follow-up events on each client's own decisions with \
+         load generator in the same machine; {} % reads (weights: {}), the rest appends (new decisions, and follow-up events on each client's own decisions with \
          `If-Match` at the exact version); reads of single decisions over {} decisions found before the run and the \
          client's own\n\
          - Measured: {span} after a {:.1} s warm-up that is not counted ({:.2} s to the last counted answer); \
@@ -289,6 +289,11 @@ fn header(args: &Args, server: &str, measured: &Measured, before: &str, after: &
         args.connections,
         args.client_threads,
         args.read_percent,
+        args.read_mix
+            .iter()
+            .map(|(k, w)| format!("{} {w}", k.label().trim_start_matches("read: ")))
+            .collect::<Vec<_>>()
+            .join(", "),
         measured.known,
         args.warmup.as_secs_f64(),
         measured.summary.seconds,

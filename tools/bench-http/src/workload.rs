@@ -62,6 +62,18 @@ impl Kind {
         }
     }
 
+    /// A read's name in `--read-mix`; `None` for an append.
+    pub const fn read_name(self) -> Option<&'static str> {
+        match self {
+            Kind::AppendDecision | Kind::AppendFollowUp => None,
+            Kind::ReadState => Some("state"),
+            Kind::ReadEvents => Some("events"),
+            Kind::ReadDossier => Some("dossier"),
+            Kind::ReadOpenCases => Some("open-cases"),
+            Kind::ReadIvoWorklist => Some("ivo"),
+        }
+    }
+
     /// Its index in [`Kind::ALL`].
     pub fn index(self) -> usize {
         Kind::ALL

@@ -44,7 +44,10 @@ fn json_mode_prints_one_object_with_the_contract_fields() {
     }
     let rate = |f: &str| object[f].as_f64().expect("a number");
     let sum = rate("appends_per_s") + rate("reads_per_s");
-    assert!((sum - rate("requests_per_s")).abs() < 1e-6 * sum.max(1.0), "{value}");
+    assert!(
+        (sum - rate("requests_per_s")).abs() < 1e-6 * sum.max(1.0),
+        "{value}"
+    );
     assert_eq!(
         std::fs::read_dir(dir.path()).expect("readable").count(),
         0,
