@@ -423,15 +423,22 @@ impl IntoParams for DossierParams {
     }
 }
 
-/// Reads the decision's dossier as of the query's moment.
+/// Reads the decision's dossier as of the query's moment; `hashes` says whether it needs the
+/// log's hash at that moment (the dossier shows it, the state does not).
 async fn read_dossier(
     state: &AppState,
     query: &DossierQuery,
+    hashes: bool,
 ) -> Result<(projections::dossier::Dossier, u64), ApiError> {
     let position = state
         .with_projection(|p| p.position_as_of(query.as_of))
         .await?;
-    let inputs = query::read_dossier_inputs(state.store.as_ref(), query, position).await?;
+    let store = state.store.as_ref();
+    let inputs = if hashes {
+        query::read_dossier_inputs(store, query, position).await?
+    } else {
+        query::read_state_inputs(store, query, position).await?
+    };
     let version = inputs.version();
     let dossier = state
         .with_projection(|p| query::dossier(p, query, inputs))
@@ -480,7 +487,7 @@ pub async fn decision_state(
 ) -> Result<Response, ApiError> {
     state.authorize(&headers, Action::ReadState)?;
     let query = query_string(params)?.query(decision_id(&id)?)?;
-    let (dossier, version) = read_dossier(&state, &query).await?;
+    let (dossier, version) = read_dossier(&state, &query, false).await?;
     let body = DecisionState {
         decision_id: dossier.decision_id,
         as_of: domain::event::format_instant(&dossier.as_of),
@@ -532,10 +539,10 @@ pub async fn decision_events(
 ) -> Result<Response, ApiError> {
     let caller = state.authorize(&headers, Action::ReadStream)?;
     let query = query_string(params)?.query(decision_id(&id)?)?;
-    let stream = state
-        .store
-        .read_stream(query.decision_id, Some(query.as_of))
-        .await?;
+    // Those recorded by the moment asked: `recorded_at` never goes backwards along positions,
+    // so this is the store's as-of prefix, without a search of the log for the moment.
+    let mut stream = state.store.read_stream(query.decision_id, None).await?;
+    stream.retain(|e| e.recorded_at <= query.as_of);
     let Some(last) = stream.last() else {
         return Err(query::QueryError::NotFound(format!(
             "there is no decision {} (as of {})",
@@ -593,7 +600,7 @@ pub async fn dossier(
     let params = query_string(params)?;
     let format = format(params.format.as_deref())?;
     let query = params.query(decision_id(&id)?)?;
-    let (dossier, _) = read_dossier(&state, &query).await?;
+    let (dossier, _) = read_dossier(&state, &query, true).await?;
     state.access.record(
         &caller,
         Action::ReadReports,
