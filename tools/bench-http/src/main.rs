@@ -265,8 +265,14 @@ fn header(args: &Args, server: &str, measured: &Measured, before: &str, after: &
         Span::Requests(n) => format!("{n} requests"),
     };
     let (server_cores, tool_cores, other_cores) = measured.cores;
-    let server_cpu = if args.url.is_none() {
-        format!("the server {server_cores:.2} cores, ")
+    let rate = measured.summary.total.per_s;
+    let server_cpu = if args.url.is_none() && rate > 0.0 {
+        // CPU per request is steadier than a rate on a shared machine: it does not depend on
+        // how much of the CPU the server was given.
+        format!(
+            "the server {server_cores:.2} cores ({:.0} µs of CPU per request), ",
+            server_cores / rate * 1e6
+        )
     } else {
         String::new()
     };
