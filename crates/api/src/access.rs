@@ -3,9 +3,18 @@
 //! was allowed (the role's permission). Append-only JSON Lines in the data directory
 //! ([`ACCESS_LOG_FILE_NAME`]), each line synced before the answer goes out: a read that cannot
 //! be logged is not answered.
+//!
+//! The log is tamper-evident: each entry ends with `"hash"`, the SHA-256 of the previous entry's
+//! hash and the entry's own bytes without its hash (the event log's chain, `store::chain_hash`,
+//! from `store::GENESIS_HASH`). Changing, removing or inserting an entry breaks every later link,
+//! which [`verify_access_log`] (and `verkstall access-log`) finds and names. Entries written
+//! before the chain existed carry no hash but are linked all the same. What the chain cannot show
+//! is the loss of the newest entries: compare the head hash with one written down elsewhere.
+//! A write torn by a crash (a last line without its newline: never synced, so its read was never
+//! answered) is cut off when the log is opened again.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -31,7 +40,14 @@ pub struct AccessEntry {
     pub what: String,
     /// Why it was allowed: the permission the role holds.
     pub allowed_by: String,
+    /// The link of the chain: lowercase hex SHA-256 of the previous entry's hash and this
+    /// entry's line without `hash` (absent on entries written before the chain existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
 }
+
+/// Bytes read from the end of the log to find its last entry's hash when it opens.
+const TAIL_BYTES: u64 = 64 * 1024;
 
 /// The access log file of a data directory.
 pub fn access_log_path(data_dir: &Path) -> PathBuf {
@@ -42,17 +58,57 @@ pub fn access_log_path(data_dir: &Path) -> PathBuf {
 #[derive(Debug)]
 pub struct AccessLog {
     path: PathBuf,
-    file: Mutex<File>,
+    file: Mutex<Chained>,
+}
+
+/// The file and the hash of its last entry.
+#[derive(Debug)]
+struct Chained {
+    file: File,
+    last: [u8; 32],
+    /// A write failed part-way: the file's end is unknown until it is opened again.
+    broken: bool,
 }
 
 impl AccessLog {
-    /// Opens (creating) the access log of `data_dir` for appending.
+    /// Opens (creating) the access log of `data_dir` for appending: cuts a torn last line, and
+    /// finds the hash the next entry links to.
     pub fn open(data_dir: &Path) -> std::io::Result<AccessLog> {
         let path = access_log_path(data_dir);
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)?;
+        let tail = read_tail(&mut file)?;
+        let complete = tail.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        if complete < tail.len() {
+            let length = file.metadata()?.len() - (tail.len() - complete) as u64;
+            tracing::warn!(
+                path = %path.display(),
+                bytes = tail.len() - complete,
+                "the access log ends with a torn write (never synced, never answered); cut off"
+            );
+            file.set_len(length)?;
+            file.sync_all()?;
+        }
+        let last_line = tail[..complete]
+            .strip_suffix(b"\n")
+            .map(|t| t.rsplit(|&b| b == b'\n').next().unwrap_or(t));
+        let carried = last_line.and_then(store::split_stored_line).map(|(_, h)| h);
+        let last = match (last_line, carried) {
+            (None, _) => store::GENESIS_HASH,
+            (Some(_), Some(hash)) => hash,
+            // The last entry is older than the chain: link over the whole file.
+            (Some(_), None) => chain_of(&std::fs::read(&path)?).last,
+        };
         Ok(AccessLog {
             path,
-            file: Mutex::new(file),
+            file: Mutex::new(Chained {
+                file,
+                last,
+                broken: false,
+            }),
         })
     }
 
@@ -69,22 +125,158 @@ impl AccessLog {
             role: caller.role,
             what,
             allowed_by: format!("role {} may {}", caller.role, action.as_str()),
+            hash: None,
         };
-        let mut line = serde_json::to_vec(&entry).expect("an entry always serialises");
-        line.push(b'\n');
-        let mut file = self
+        let canonical = serde_json::to_vec(&entry).expect("an entry always serialises");
+        let mut chained = self
             .file
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        file.write_all(&line)
-            .and_then(|()| file.sync_data())
-            .map_err(|e| {
-                ApiError::internal(&format!(
+        if chained.broken {
+            return Err(ApiError::internal(&format!(
+                "an earlier write to the access log {} failed; restart the server",
+                self.path.display()
+            )));
+        }
+        let hash = store::chain_hash(&chained.last, &canonical);
+        let mut line = canonical;
+        line.pop(); // the closing brace; the hash is the last field
+        line.extend_from_slice(br#","hash":""#);
+        line.extend_from_slice(crate::auth::to_hex(&hash).as_bytes());
+        line.extend_from_slice(b"\"}\n");
+        let written = chained
+            .file
+            .write_all(&line)
+            .and_then(|()| chained.file.sync_data());
+        match written {
+            Ok(()) => {
+                chained.last = hash;
+                Ok(())
+            }
+            Err(e) => {
+                chained.broken = true;
+                Err(ApiError::internal(&format!(
                     "cannot write the access log {}: {e}",
                     self.path.display()
-                ))
-            })
+                )))
+            }
+        }
     }
+}
+
+/// The last [`TAIL_BYTES`] of the file, or all of it.
+fn read_tail(file: &mut File) -> std::io::Result<Vec<u8>> {
+    let length = file.metadata()?.len();
+    let start = length.saturating_sub(TAIL_BYTES);
+    file.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::with_capacity((length - start) as usize);
+    file.read_to_end(&mut tail)?;
+    if start > 0 && !tail.contains(&b'\n') {
+        // One line longer than the tail: read it all.
+        file.seek(SeekFrom::Start(0))?;
+        tail.clear();
+        file.read_to_end(&mut tail)?;
+    }
+    Ok(tail)
+}
+
+/// What [`verify_access_log`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogCheck {
+    /// Entries read.
+    pub entries: usize,
+    /// Of them, those that carry their hash (the rest predate the chain).
+    pub chained: usize,
+    /// The hash of the last entry, in hex: write it down elsewhere to detect a cut-off log.
+    pub head: String,
+    /// The first entry that breaks the chain, if one does.
+    pub damage: Option<AccessLogDamage>,
+}
+
+/// Where and how the access log's chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line} of the access log: {problem}")]
+pub struct AccessLogDamage {
+    /// The line, from 1.
+    pub line: usize,
+    /// What is wrong there.
+    pub problem: String,
+}
+
+/// The chain over the lines of an access log, stopping at the first broken link.
+struct Walk {
+    entries: usize,
+    chained: usize,
+    last: [u8; 32],
+    damage: Option<AccessLogDamage>,
+}
+
+fn chain_of(bytes: &[u8]) -> Walk {
+    let mut walk = Walk {
+        entries: 0,
+        chained: 0,
+        last: store::GENESIS_HASH,
+        damage: None,
+    };
+    let mut chain_began = None;
+    for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let number = index + 1;
+        if line.is_empty() {
+            continue;
+        }
+        let damage = |problem: String| AccessLogDamage {
+            line: number,
+            problem,
+        };
+        if serde_json::from_slice::<AccessEntry>(line).is_err() {
+            walk.damage = Some(damage("is not an access entry".to_owned()));
+            return walk;
+        }
+        walk.entries += 1;
+        match store::split_stored_line(line) {
+            Some((canonical, carried)) => {
+                let expected = store::chain_hash(&walk.last, &canonical);
+                if carried != expected {
+                    walk.damage = Some(damage(
+                        "its hash does not follow from the previous entry's and its own bytes: \
+                         this entry, or one before it, was changed, removed or inserted after it \
+                         was written"
+                            .to_owned(),
+                    ));
+                    return walk;
+                }
+                chain_began.get_or_insert(number);
+                walk.chained += 1;
+                walk.last = carried;
+            }
+            None => {
+                if let Some(began) = chain_began {
+                    walk.damage = Some(damage(format!(
+                        "carries no hash, but every entry from line {began} on must"
+                    )));
+                    return walk;
+                }
+                walk.last = store::chain_hash(&walk.last, line);
+            }
+        }
+    }
+    walk
+}
+
+/// Re-reads the access log of `data_dir` and checks every link of its chain.
+pub fn verify_access_log(data_dir: &Path) -> std::io::Result<AccessLogCheck> {
+    let bytes = match std::fs::read(access_log_path(data_dir)) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let walk = chain_of(&bytes);
+    Ok(AccessLogCheck {
+        entries: walk.entries,
+        chained: walk.chained,
+        head: crate::auth::to_hex(&walk.last),
+        damage: walk.damage,
+    })
 }
 
 /// Every entry of the access log of `data_dir` (none when it does not exist).
@@ -98,4 +290,117 @@ pub fn read_access_log(data_dir: &Path) -> std::io::Result<Vec<AccessEntry>> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).map_err(std::io::Error::other))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller() -> Caller {
+        Caller {
+            name: "revisorn".to_owned(),
+            role: Role::Auditor,
+        }
+    }
+
+    fn write(dir: &Path, whats: &[&str]) {
+        let log = AccessLog::open(dir).expect("opens");
+        for what in whats {
+            log.record(&caller(), Action::ReadStream, (*what).to_owned())
+                .expect("recorded");
+        }
+    }
+
+    fn lines(dir: &Path) -> Vec<String> {
+        std::fs::read_to_string(access_log_path(dir))
+            .expect("readable")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn rewrite(dir: &Path, lines: &[String]) {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(access_log_path(dir), text).expect("written");
+    }
+
+    fn damaged_line(dir: &Path) -> Option<usize> {
+        verify_access_log(dir)
+            .expect("readable")
+            .damage
+            .map(|d| d.line)
+    }
+
+    #[test]
+    fn every_entry_is_linked_to_the_one_before_across_reopenings() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(dir.path(), &["decision a events", "decision b dossier"]);
+        write(dir.path(), &["log 1–10"]);
+        let check = verify_access_log(dir.path()).expect("readable");
+        assert_eq!((check.entries, check.chained, check.damage), (3, 3, None));
+        let entries = read_access_log(dir.path()).expect("entries");
+        assert_eq!(
+            entries.last().and_then(|e| e.hash.clone()),
+            Some(check.head)
+        );
+    }
+
+    #[test]
+    fn a_changed_removed_or_inserted_entry_is_found_and_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(dir.path(), &["decision a", "decision b", "decision c"]);
+        let original = lines(dir.path());
+
+        let mut changed = original.clone();
+        changed[1] = changed[1].replace("decision b", "decision x");
+        rewrite(dir.path(), &changed);
+        assert_eq!(damaged_line(dir.path()), Some(2));
+
+        let mut removed = original.clone();
+        removed.remove(1);
+        rewrite(dir.path(), &removed);
+        assert_eq!(damaged_line(dir.path()), Some(2));
+
+        let mut inserted = original.clone();
+        inserted.insert(1, original[0].clone());
+        rewrite(dir.path(), &inserted);
+        assert_eq!(damaged_line(dir.path()), Some(2));
+
+        let mut unhashed = original.clone();
+        let bare = original[2].split(r#","hash":"#).next().expect("a line");
+        unhashed[2] = format!("{bare}}}");
+        rewrite(dir.path(), &unhashed);
+        assert_eq!(damaged_line(dir.path()), Some(3));
+
+        rewrite(dir.path(), &original);
+        assert_eq!(damaged_line(dir.path()), None);
+    }
+
+    #[test]
+    fn entries_older_than_the_chain_are_linked_too_and_a_torn_write_is_cut() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let old = r#"{"at":"2026-01-01T00:00:00Z","who":"a","role":"admin","what":"log 1–2","allowed_by":"role admin may read_log"}"#;
+        rewrite(dir.path(), &[old.to_owned()]);
+        write(dir.path(), &["decision a"]);
+        let check = verify_access_log(dir.path()).expect("readable");
+        assert_eq!((check.entries, check.chained, check.damage), (2, 1, None));
+        // The old entry is covered by the chain: changing it breaks the link after it.
+        let mut changed = lines(dir.path());
+        changed[0] = changed[0].replace("log 1–2", "log 1–3");
+        rewrite(dir.path(), &changed);
+        assert_eq!(damaged_line(dir.path()), Some(2));
+        changed[0] = old.to_owned();
+        rewrite(dir.path(), &changed);
+
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(access_log_path(dir.path()))
+            .expect("opens");
+        file.write_all(br#"{"at":"2026-01-0"#).expect("torn");
+        drop(file);
+        write(dir.path(), &["decision b"]);
+        let check = verify_access_log(dir.path()).expect("readable");
+        assert_eq!((check.entries, check.chained, check.damage), (3, 2, None));
+    }
 }

@@ -4,7 +4,8 @@
 //! the data directory keeps only its SHA-256 hash, with a name and a role, in [`TOKENS_FILE_NAME`].
 //! The file is replaced atomically (written beside, synced, renamed, the directory synced), so a
 //! crash leaves the old list or the new one, never half of either. A running server notices a
-//! changed file and reads it again, so a new token works without a restart.
+//! changed file and reads it again, so a new token works, and a revoked one ([`revoke_token`],
+//! `verkstall token revoke`) stops working, without a restart.
 //!
 //! What each role may do is one table, [`Role::may`].
 
@@ -13,7 +14,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,9 @@ pub const TOKENS_FILE_NAME: &str = "api-tokens.json";
 pub const TOKEN_PREFIX: &str = "vks_";
 /// Characters of a token's name, at most.
 pub const TOKEN_NAME_CHARS_MAX: usize = 100;
+/// A token file changed this recently is read again on every request: two changes within one
+/// tick of the file system's clock (same time, same length) are then never taken for one.
+pub const TOKENS_FRESH_MAX: Duration = Duration::from_secs(2);
 
 /// A role: what a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -59,6 +63,8 @@ pub enum Action {
     ReadAccessLog,
     /// See protected persons' identity numbers (skyddade personuppgifter) unmasked.
     ReadProtected,
+    /// Register, list and remove webhook subscribers of the log.
+    ManageWebhooks,
 }
 
 impl Action {
@@ -72,6 +78,7 @@ impl Action {
             Action::ReadLog => "read_log",
             Action::ReadAccessLog => "read_access_log",
             Action::ReadProtected => "read_protected",
+            Action::ManageWebhooks => "manage_webhooks",
         }
     }
 }
@@ -105,7 +112,7 @@ impl Role {
             Role::Registrar => matches!(action, Append | ReadState),
             Role::Reporter => matches!(action, ReadState | ReadReports),
             Role::Auditor => matches!(action, ReadState | ReadStream | ReadReports | ReadLog),
-            Role::Integrator => matches!(action, ReadStream | ReadLog),
+            Role::Integrator => matches!(action, ReadStream | ReadLog | ManageWebhooks),
         }
     }
 }
@@ -170,14 +177,24 @@ pub enum TokenError {
     /// The request makes no sense (an empty or taken name).
     #[error("{0}")]
     Invalid(String),
+    /// No token has the name given.
+    #[error("{0}")]
+    NotFound(String),
 }
 
 /// The lowercase hex SHA-256 of a token.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    to_hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Bytes as lowercase hex.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        write!(hex, "{b:02x}").expect("writing to a String cannot fail");
+    }
+    hex
 }
 
 /// The token file of a data directory.
@@ -221,7 +238,7 @@ pub fn create_token(
             domain::redact::redact_identity_like(name)
         )));
     }
-    let token = new_token();
+    let token = random_secret(TOKEN_PREFIX);
     tokens.push(StoredToken {
         name: name.to_owned(),
         role,
@@ -232,43 +249,93 @@ pub fn create_token(
     Ok(token)
 }
 
-/// 256 random bits from the operating system (two version 4 UUIDs carry 244), in hex.
-fn new_token() -> String {
-    let mut token = TOKEN_PREFIX.to_owned();
+/// Removes the token named `name` from the data directory and returns what was stored of it.
+/// A running server refuses the token from its next request on.
+pub fn revoke_token(data_dir: &Path, name: &str) -> Result<StoredToken, TokenError> {
+    let name = name.trim();
+    let mut tokens = read_tokens(data_dir)?;
+    let Some(index) = tokens.iter().position(|t| t.name == name) else {
+        return Err(TokenError::NotFound(format!(
+            "there is no token named {:?}; `verkstall token list` shows the names",
+            domain::redact::redact_identity_like(name)
+        )));
+    };
+    let revoked = tokens.remove(index);
+    write_tokens(data_dir, &TokensFile { tokens })?;
+    Ok(revoked)
+}
+
+/// `prefix` and 256 random bits from the operating system (two version 4 UUIDs carry 244), in
+/// hex: a token or a webhook's secret.
+pub(crate) fn random_secret(prefix: &str) -> String {
+    let mut secret = prefix.to_owned();
     for _ in 0..2 {
-        token.push_str(&uuid::Uuid::new_v4().simple().to_string());
+        secret.push_str(&uuid::Uuid::new_v4().simple().to_string());
     }
-    token
+    secret
 }
 
 /// Replaces the token file atomically. The scratch file is created exclusively, so two
 /// commands at once cannot lose each other's token: the second is refused.
 fn write_tokens(data_dir: &Path, file: &TokensFile) -> Result<(), TokenError> {
-    let path = tokens_path(data_dir);
-    let scratch = data_dir.join(format!("{TOKENS_FILE_NAME}.new"));
-    let io = |source| TokenError::Io {
+    let mut text = serde_json::to_string_pretty(file).expect("tokens always serialise");
+    text.push('\n');
+    replace_file(data_dir, TOKENS_FILE_NAME, text.as_bytes()).map_err(|e| match e {
+        ReplaceError::Busy(scratch) => TokenError::Invalid(format!(
+            "{} exists: another token command is running, or one was interrupted (then \
+             remove the file and try again)",
+            scratch.display()
+        )),
+        ReplaceError::Io { path, source } => TokenError::Io { path, source },
+    })
+}
+
+/// Why [`replace_file`] did not replace the file.
+#[derive(Debug)]
+pub(crate) enum ReplaceError {
+    /// The scratch file exists: another writer is at work, or one was interrupted.
+    Busy(PathBuf),
+    /// Writing, syncing or renaming failed.
+    Io {
+        /// The file written.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The scratch file [`replace_file`] writes before renaming it over `file_name`.
+pub(crate) fn scratch_path(data_dir: &Path, file_name: &str) -> PathBuf {
+    data_dir.join(format!("{file_name}.new"))
+}
+
+/// Replaces `data_dir/file_name` with `bytes` atomically: written beside (created exclusively,
+/// readable by the owner only), synced, renamed over, the directory synced. A crash leaves the
+/// old file or the new one, never half of either.
+pub(crate) fn replace_file(
+    data_dir: &Path,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<(), ReplaceError> {
+    let path = data_dir.join(file_name);
+    let scratch = scratch_path(data_dir, file_name);
+    let io = |source| ReplaceError::Io {
         path: scratch.clone(),
         source,
     };
-    let mut text = serde_json::to_string_pretty(file).expect("tokens always serialise");
-    text.push('\n');
-    let mut out = match fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&scratch)
-    {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut out = match options.open(&scratch) {
         Ok(out) => out,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(TokenError::Invalid(format!(
-                "{} exists: another token command is running, or one was interrupted (then \
-                 remove the file and try again)",
-                scratch.display()
-            )));
+            return Err(ReplaceError::Busy(scratch));
         }
         Err(e) => return Err(io(e)),
     };
     let written = out
-        .write_all(text.as_bytes())
+        .write_all(bytes)
         .and_then(|()| out.sync_all())
         .and_then(|()| fs::rename(&scratch, &path))
         .and_then(|()| fs::File::open(data_dir)?.sync_all());
@@ -318,10 +385,14 @@ impl Tokens {
         Some((meta.modified().ok()?, meta.len()))
     }
 
-    /// Reads the file again if it changed since it was last read.
+    /// Reads the file again if it changed since it was last read, or changed so recently that
+    /// a second change could hide behind the same stamp ([`TOKENS_FRESH_MAX`]).
     fn refresh(&self) -> Result<(), TokenError> {
         let stamp = self.stamp();
-        if self.loaded.read().is_ok_and(|l| l.stamp == stamp) && stamp.is_some() {
+        let settled = stamp.is_some_and(|(modified, _)| {
+            modified.elapsed().is_ok_and(|age| age >= TOKENS_FRESH_MAX)
+        });
+        if settled && self.loaded.read().is_ok_and(|l| l.stamp == stamp) {
             return Ok(());
         }
         let by_hash = read_tokens(&self.data_dir)?
@@ -356,6 +427,21 @@ impl Tokens {
             .get(&hash)
             .cloned()
     }
+
+    /// The caller named `name`, if a token of that name is known now (a webhook acts for the
+    /// token that registered it, as long as that token is not revoked).
+    pub fn holder(&self, name: &str) -> Option<Caller> {
+        if let Err(error) = self.refresh() {
+            tracing::error!(%error, "cannot read the token file again; keeping the tokens last read");
+        }
+        self.loaded
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .by_hash
+            .values()
+            .find(|c| c.name == name)
+            .cloned()
+    }
 }
 
 #[cfg(test)]
@@ -382,6 +468,7 @@ mod tests {
         assert_eq!(allowed(ReadLog), ["auditor", "integrator", "admin"]);
         assert_eq!(allowed(ReadAccessLog), ["admin"]);
         assert_eq!(allowed(ReadProtected), ["admin"]);
+        assert_eq!(allowed(ManageWebhooks), ["integrator", "admin"]);
     }
 
     #[test]
@@ -409,6 +496,40 @@ mod tests {
         );
         assert_eq!(tokens.caller("vks_guess"), None);
         assert!(!dir.path().join(format!("{TOKENS_FILE_NAME}.new")).exists());
+    }
+
+    #[test]
+    fn a_revoked_token_is_refused_at_once_and_the_others_still_work() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let tokens = Tokens::open(dir.path()).expect("no file is no tokens");
+        let kept =
+            create_token(dir.path(), Role::Reporter, "nämnden", Utc::now()).expect("created");
+        let gone =
+            create_token(dir.path(), Role::Integrator, "lagret", Utc::now()).expect("created");
+        assert!(tokens.caller(&gone).is_some());
+        assert!(tokens.holder("lagret").is_some());
+        let revoked = revoke_token(dir.path(), " lagret ").expect("revoked");
+        assert_eq!(
+            (revoked.name.as_str(), revoked.role),
+            ("lagret", Role::Integrator)
+        );
+        // Within the same tick of the file's clock, and with a name of the same length created
+        // at once: the file's stamp may not tell the change, its age does.
+        create_token(dir.path(), Role::Integrator, "lagreT", Utc::now()).expect("created");
+        assert_eq!(tokens.caller(&gone), None);
+        assert_eq!(tokens.holder("lagret"), None);
+        assert!(tokens.caller(&kept).is_some());
+        let missing = revoke_token(dir.path(), "lagret");
+        assert!(
+            matches!(missing, Err(TokenError::NotFound(_))),
+            "{missing:?}"
+        );
+        let names: Vec<String> = read_tokens(dir.path())
+            .expect("readable")
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(names, ["nämnden", "lagreT"]);
     }
 
     #[test]

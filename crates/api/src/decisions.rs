@@ -19,12 +19,17 @@ use domain::{DecisionId, EventId, NewEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use store::{EventStore, ExpectedVersion, Refusal, RefusalKind};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Action;
 use crate::problem::{ApiError, FieldProblem};
 use crate::query::{self, DossierQuery};
-use crate::reports::{format, param, query_string};
+use crate::reports::{
+    AS_OF_DOC, FORMAT_DOC, as_of_schema, date_schema, format, format_schema, param, query_param,
+    query_string,
+};
 use crate::routes::{json, rendered};
 use crate::server::AppState;
 
@@ -248,8 +253,8 @@ fn refused(refusal: Refusal) -> ApiError {
     post,
     path = "/v1/decisions/{id}/events",
     params(
-        ("id" = String, Path, description = "The decision id (a UUID)."),
-        ("If-Match" = Option<String>, Header, description = "The expected stream version (`\"3\"`; `0` for a new stream) or `*` for any; or `expected_version` in the body."),
+        DecisionPath,
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,19}"|[0-9]{1,19})$"#, description = "The expected stream version (`\"3\"`; `0` for a new stream) or `*` for any; or `expected_version` in the body."),
     ),
     request_body(
         content = serde_json::Value,
@@ -336,16 +341,12 @@ fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header")
 }
 
-/// `as_of`, `on` and `format` of a decision's reads.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+/// `as_of`, `on` and `format` of a decision's reads (the state takes no `format`, the events
+/// only `as_of`; a parameter a route does not take is ignored).
+#[derive(Debug, Deserialize)]
 pub struct DecisionParams {
-    /// Only what was recorded by then: RFC 3339, or a date meaning the end of that day in
-    /// Stockholm (default: now).
     as_of: Option<String>,
-    /// Count days waiting to this date (default: the `as_of` date, never after today).
     on: Option<String>,
-    /// `json` (default) or `html` (for the dossier also `md` and `csv`).
     format: Option<String>,
 }
 
@@ -360,15 +361,84 @@ impl DecisionParams {
     }
 }
 
-/// Reads the decision's dossier as of the query's moment.
+/// The description of a decision's `on`.
+const ON_DOC: &str =
+    "Count days waiting to this date, `YYYY-MM-DD` (default: the `as_of` date, never after today).";
+
+/// The path's decision id, a UUID (anything else is no decision: 404).
+pub struct DecisionPath;
+
+impl IntoParams for DecisionPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("id")
+                .parameter_in(ParameterIn::Path)
+                .required(utoipa::openapi::Required::True)
+                .description(Some("The decision id (a UUID)."))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(
+                            "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                        ))
+                        .examples(["6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"]),
+                ))
+                .build(),
+        ]
+    }
+}
+
+/// The parameters of a decision's events: `as_of`.
+pub struct EventsParams;
+
+impl IntoParams for EventsParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![query_param("as_of", false, AS_OF_DOC, as_of_schema())]
+    }
+}
+
+/// The parameters of a decision's state: `as_of`, `on`.
+pub struct StateParams;
+
+impl IntoParams for StateParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            query_param("as_of", false, AS_OF_DOC, as_of_schema()),
+            query_param("on", false, ON_DOC, date_schema()),
+        ]
+    }
+}
+
+/// The parameters of a dossier: `as_of`, `on`, `format`.
+pub struct DossierParams;
+
+impl IntoParams for DossierParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            query_param("as_of", false, AS_OF_DOC, as_of_schema()),
+            query_param("on", false, ON_DOC, date_schema()),
+            query_param("format", false, FORMAT_DOC, format_schema()),
+        ]
+    }
+}
+
+/// Reads the decision's dossier as of the query's moment; `hashes` says whether it needs the
+/// log's hash at that moment (the dossier shows it, the state does not).
 async fn read_dossier(
     state: &AppState,
     query: &DossierQuery,
+    hashes: bool,
 ) -> Result<(projections::dossier::Dossier, u64), ApiError> {
     let position = state
         .with_projection(|p| p.position_as_of(query.as_of))
         .await?;
-    let inputs = query::read_dossier_inputs(state.store.as_ref(), query, position).await?;
+    let store = state.store.as_ref();
+    let inputs = if hashes {
+        query::read_dossier_inputs(store, query, position).await?
+    } else {
+        query::read_state_inputs(store, query, position).await?
+    };
     let version = inputs.version();
     let dossier = state
         .with_projection(|p| query::dossier(p, query, inputs))
@@ -401,7 +471,7 @@ struct DecisionState<'a> {
 #[utoipa::path(
     get,
     path = "/v1/decisions/{id}",
-    params(("id" = String, Path, description = "The decision id (a UUID)."), DecisionParams),
+    params(DecisionPath, StateParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{decision_id, as_of, on, version, status, decided_on, law, insats, forhandsbesked, replaces, previous_not_executed, episodes, reports_owed}`; `ETag` is the version.", body = serde_json::Value),
@@ -417,7 +487,7 @@ pub async fn decision_state(
 ) -> Result<Response, ApiError> {
     state.authorize(&headers, Action::ReadState)?;
     let query = query_string(params)?.query(decision_id(&id)?)?;
-    let (dossier, version) = read_dossier(&state, &query).await?;
+    let (dossier, version) = read_dossier(&state, &query, false).await?;
     let body = DecisionState {
         decision_id: dossier.decision_id,
         as_of: domain::event::format_instant(&dossier.as_of),
@@ -453,7 +523,7 @@ struct StreamBody<'a> {
 #[utoipa::path(
     get,
     path = "/v1/decisions/{id}/events",
-    params(("id" = String, Path, description = "The decision id (a UUID)."), DecisionParams),
+    params(DecisionPath, EventsParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{decision_id, version, events: [stored event, …]}`; `ETag` is the version.", body = serde_json::Value),
@@ -469,10 +539,10 @@ pub async fn decision_events(
 ) -> Result<Response, ApiError> {
     let caller = state.authorize(&headers, Action::ReadStream)?;
     let query = query_string(params)?.query(decision_id(&id)?)?;
-    let stream = state
-        .store
-        .read_stream(query.decision_id, Some(query.as_of))
-        .await?;
+    // Those recorded by the moment asked: `recorded_at` never goes backwards along positions,
+    // so this is the store's as-of prefix, without a search of the log for the moment.
+    let mut stream = state.store.read_stream(query.decision_id, None).await?;
+    stream.retain(|e| e.recorded_at <= query.as_of);
     let Some(last) = stream.last() else {
         return Err(query::QueryError::NotFound(format!(
             "there is no decision {} (as of {})",
@@ -512,10 +582,10 @@ pub async fn decision_events(
 #[utoipa::path(
     get,
     path = "/v1/decisions/{id}/dossier",
-    params(("id" = String, Path, description = "The decision id (a UUID)."), DecisionParams),
+    params(DecisionPath, DossierParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The dossier, as `verkstall dossier` prints it: JSON, or HTML for people.", body = serde_json::Value),
+        crate::reports::RenderedReport,
         crate::problem::ReadProblems,
         crate::problem::NotFoundProblem,
     ),
@@ -530,7 +600,7 @@ pub async fn dossier(
     let params = query_string(params)?;
     let format = format(params.format.as_deref())?;
     let query = params.query(decision_id(&id)?)?;
-    let (dossier, _) = read_dossier(&state, &query).await?;
+    let (dossier, _) = read_dossier(&state, &query, true).await?;
     state.access.record(
         &caller,
         Action::ReadReports,

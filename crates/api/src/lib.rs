@@ -6,11 +6,15 @@
 //! - [`problem`]: the one error type, answered as `application/problem+json` (RFC 9457).
 //! - [`auth`]: tokens (stored as SHA-256 hashes) and the roles' permissions.
 //! - [`access`]: the access log of every read of personal data.
+//! - [`webhooks`]: webhook subscribers, each delivering the log to a URL, signed.
+//! - [`timeout`]: the bound on how long a request may take.
 
 pub mod access;
 pub mod auth;
 pub mod problem;
 pub mod query;
+pub mod timeout;
+pub mod webhooks;
 
 mod decisions;
 mod health;

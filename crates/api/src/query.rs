@@ -197,9 +197,7 @@ pub async fn read_dossier_inputs(
     query: &DossierQuery,
     position: u64,
 ) -> Result<DossierInputs, QueryError> {
-    let stream = store
-        .read_stream(query.decision_id, Some(query.as_of))
-        .await?;
+    let stream = read_stream_upto(store, query, position).await?;
     let head = if position == 0 {
         Vec::new()
     } else {
@@ -209,6 +207,33 @@ pub async fn read_dossier_inputs(
         stream,
         log_head: (position, head.into_iter().next().map(|e| e.hash)),
     })
+}
+
+/// Reads what a decision's state needs: the inputs of its dossier without the log's hash at
+/// `position` (a state shows no hashes; the dossier built from these has none).
+pub async fn read_state_inputs(
+    store: &dyn EventStore,
+    query: &DossierQuery,
+    position: u64,
+) -> Result<DossierInputs, QueryError> {
+    Ok(DossierInputs {
+        stream: read_stream_upto(store, query, position).await?,
+        log_head: (position, None),
+    })
+}
+
+/// The decision's events at or below `position`: those recorded by the query's moment, since
+/// `recorded_at` never goes backwards along positions. Cutting at the projection's position
+/// (rather than asking the store to search for the moment again) keeps the stream and the
+/// projection's view of it at the same point of the log.
+async fn read_stream_upto(
+    store: &dyn EventStore,
+    query: &DossierQuery,
+    position: u64,
+) -> Result<Vec<RecordedEvent>, QueryError> {
+    let mut stream = store.read_stream(query.decision_id, None).await?;
+    stream.retain(|e| e.position <= position);
+    Ok(stream)
 }
 
 /// One decision's dossier (spec §7).

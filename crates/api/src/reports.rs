@@ -11,6 +11,9 @@ use chrono::{DateTime, Utc};
 use projections::Projection;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use crate::auth::Action;
 use crate::problem::ApiError;
@@ -46,19 +49,143 @@ pub(crate) fn format(value: Option<&str>) -> Result<render::Format, ApiError> {
     Ok(param("format", value, query::parse_format)?.unwrap_or(render::Format::Json))
 }
 
+/// A year the calendar covers (`calendar::FIRST_YEAR`–`calendar::LAST_YEAR`, 1900–2200).
+const YEAR_PATTERN: &str = "(19[0-9]{2}|2[01][0-9]{2}|2200)";
+/// A leap year within those years (every fourth, but not 1900, 2100 or 2200).
+const LEAP_YEAR_PATTERN: &str = "(19(0[48]|[2468][048]|[13579][26])|20([02468][048]|[13579][26])|21(0[48]|[2468][048]|[13579][26]))";
+/// A time of day with its offset, as RFC 3339 writes it after the date.
+const TIME_PATTERN: &str = "T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])";
+
+/// A real date `YYYY-MM-DD` within the calendar's years: what `query::parse_date` accepts.
+fn date_pattern() -> String {
+    format!(
+        "({YEAR_PATTERN}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)\
+         |02-(0[1-9]|1[0-9]|2[0-8]))|{LEAP_YEAR_PATTERN}-02-29)"
+    )
+}
+
+fn string_schema(pattern: String, example: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .examples([example])
+        .build()
+}
+
+/// The schema of a date parameter.
+pub(crate) fn date_schema() -> Object {
+    string_schema(format!("^{}$", date_pattern()), "2023-06-30")
+}
+
+/// The schema of an `as_of`: a date, or an RFC 3339 instant (what `query::parse_as_of` takes).
+pub(crate) fn as_of_schema() -> Object {
+    string_schema(
+        format!("^{}({TIME_PATTERN})?$", date_pattern()),
+        "2023-07-31T12:00:00Z",
+    )
+}
+
+/// The schema of a quarter, `2023Q2`.
+fn quarter_schema() -> Object {
+    string_schema(format!("^{YEAR_PATTERN}Q[1-4]$"), "2023Q2")
+}
+
+/// The schema of `format`: the names `render::Format` knows.
+pub(crate) fn format_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(render::Format::ALL.map(|f| f.to_string())))
+        .build()
+}
+
+/// A query parameter of the OpenAPI document. The parameter structs below describe themselves
+/// with these (not with `derive(IntoParams)`), so that each schema admits exactly what the
+/// handler's parser accepts and a client reading the document sends nothing it refuses.
+pub(crate) fn query_param(
+    name: &str,
+    required: bool,
+    description: &str,
+    schema: Object,
+) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
+}
+
+/// A report's answer, as the OpenAPI document describes it: 200 with the report in the format
+/// asked — each media type [`crate::routes::rendered`] sends.
+pub(crate) struct RenderedReport;
+
+impl utoipa::IntoResponses for RenderedReport {
+    fn responses()
+    -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        let text = || {
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        };
+        let response = utoipa::openapi::ResponseBuilder::new()
+            .description(
+                "The report in the format asked: JSON (the contract of spec §8, byte for byte \
+                 what the command line prints), or CSV, Markdown or HTML for people.",
+            )
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                    .build(),
+            )
+            .content("text/csv", text())
+            .content("text/markdown", text())
+            .content("text/html", text())
+            .build();
+        [("200".to_owned(), response.into())].into()
+    }
+}
+
+/// The description of an `as_of` parameter.
+pub(crate) const AS_OF_DOC: &str = "Only what was recorded by then: RFC 3339, or a date meaning \
+                                    the end of that day in Stockholm (default: now).";
+/// The description of a report's `format` parameter.
+pub(crate) const FORMAT_DOC: &str =
+    "`json` (the contract, spec §8; the default), `csv`, `md` or `html` (for people, in Swedish).";
+
 /// A quarter's report.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Deserialize)]
 pub struct QuarterParams {
-    /// The quarter, e.g. `2023Q2` (default: the current quarter in Stockholm).
     quarter: Option<String>,
-    /// Count days waiting to this date, `YYYY-MM-DD` (default: the quarter's last day).
     on: Option<String>,
-    /// Only what was recorded by then: RFC 3339, or a date meaning the end of that day in
-    /// Stockholm (default: now).
     as_of: Option<String>,
-    /// `json` (the contract, spec §8), `csv`, `md` or `html`.
     format: Option<String>,
+}
+
+impl IntoParams for QuarterParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            query_param(
+                "quarter",
+                false,
+                "The quarter, e.g. `2023Q2` (default: the current quarter in Stockholm).",
+                quarter_schema(),
+            ),
+            query_param(
+                "on",
+                false,
+                "Count days waiting to this date, `YYYY-MM-DD` (default: the quarter's last day).",
+                date_schema(),
+            ),
+            query_param("as_of", false, AS_OF_DOC, as_of_schema()),
+            query_param("format", false, FORMAT_DOC, format_schema()),
+        ]
+    }
 }
 
 impl QuarterParams {
@@ -83,7 +210,7 @@ impl QuarterParams {
     params(QuarterParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The worklist, as `verkstall report ivo` prints it (spec §8).", body = serde_json::Value),
+        RenderedReport,
         crate::problem::ReadProblems,
     ),
 )]
@@ -107,7 +234,7 @@ pub async fn ivo(
     params(QuarterParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The statistics, as `verkstall report council` prints them (spec §8).", body = serde_json::Value),
+        RenderedReport,
         crate::problem::ReadProblems,
     ),
 )]
@@ -139,15 +266,26 @@ async fn quarter_report(
 }
 
 /// Open cases on a date.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Deserialize)]
 pub struct OpenCasesParams {
-    /// The date, `YYYY-MM-DD` (default: today in Stockholm).
     on: Option<String>,
-    /// Only what was recorded by then: RFC 3339, or a date (default: now).
     as_of: Option<String>,
-    /// `json` (the contract), `csv`, `md` or `html`.
     format: Option<String>,
+}
+
+impl IntoParams for OpenCasesParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            query_param(
+                "on",
+                false,
+                "The date, `YYYY-MM-DD` (default: today in Stockholm).",
+                date_schema(),
+            ),
+            query_param("as_of", false, AS_OF_DOC, as_of_schema()),
+            query_param("format", false, FORMAT_DOC, format_schema()),
+        ]
+    }
 }
 
 /// Decisions with an open (waiting) episode on a date.
@@ -159,7 +297,7 @@ pub struct OpenCasesParams {
     params(OpenCasesParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Open cases, as `verkstall open-cases` prints them (spec §8).", body = serde_json::Value),
+        RenderedReport,
         crate::problem::ReadProblems,
     ),
 )]
@@ -181,17 +319,28 @@ pub async fn open_cases(
 }
 
 /// Deadlines between two dates.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Deserialize)]
 pub struct DeadlinesParams {
-    /// The first date, `YYYY-MM-DD` (required).
     from: Option<String>,
-    /// The last date, `YYYY-MM-DD` (required).
     to: Option<String>,
-    /// Only what was recorded by then: RFC 3339, or a date (default: now).
     as_of: Option<String>,
-    /// `json` (the contract), `csv`, `md` or `html`.
     format: Option<String>,
+}
+
+impl IntoParams for DeadlinesParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            query_param("from", true, "The first date, `YYYY-MM-DD`.", date_schema()),
+            query_param(
+                "to",
+                true,
+                "The last date, `YYYY-MM-DD`, not before `from` (else 400).",
+                date_schema(),
+            ),
+            query_param("as_of", false, AS_OF_DOC, as_of_schema()),
+            query_param("format", false, FORMAT_DOC, format_schema()),
+        ]
+    }
 }
 
 /// Routine deadlines falling due between two dates (both included).
@@ -203,7 +352,7 @@ pub struct DeadlinesParams {
     params(DeadlinesParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Deadlines, as `verkstall deadlines` prints them (spec §8).", body = serde_json::Value),
+        RenderedReport,
         crate::problem::ReadProblems,
     ),
 )]
@@ -228,4 +377,35 @@ pub async fn deadlines(
         .with_projection(|p| query::deadlines(p, from, to, as_of, now))
         .await??;
     Ok(rendered(render::deadlines(&report, format), format))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_formats_are_the_ones_the_parser_takes() {
+        let schema = serde_json::to_value(format_schema()).expect("serialises");
+        let names: Vec<&str> = schema["enum"]
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert_eq!(names, ["json", "csv", "md", "html"]);
+        for name in names {
+            assert!(query::parse_format(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_required_parameter_is_documented_as_required() {
+        let params = DeadlinesParams::into_params(|| None);
+        let required: Vec<&str> = params
+            .iter()
+            .filter(|p| matches!(p.required, Required::True))
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(required, ["from", "to"]);
+    }
 }

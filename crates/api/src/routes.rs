@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::server::AppState;
-use crate::{decisions, health, log, reports};
+use crate::{decisions, health, log, reports, webhooks};
 
 /// The document's fixed parts; the paths come from the routes.
 #[derive(OpenApi)]
@@ -59,6 +59,8 @@ fn api() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(log::events))
         .routes(routes!(log::stream))
         .routes(routes!(log::access_log))
+        .routes(routes!(webhooks::register, webhooks::list))
+        .routes(routes!(webhooks::get_one, webhooks::delete))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(crate::metrics::metrics))
@@ -84,8 +86,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     openapi
 }
 
-/// The router: every route, the body limit, and the OpenAPI document at `/openapi.json`.
-pub fn router(state: Arc<AppState>, body_bytes_max: usize) -> axum::Router {
+/// The router: every route, the body limit, the request timeout, and the OpenAPI document at
+/// `/openapi.json`.
+pub fn router(
+    state: Arc<AppState>,
+    body_bytes_max: usize,
+    request_timeout: std::time::Duration,
+) -> axum::Router {
     let (router, _) = api().split_for_parts();
     let document = openapi()
         .to_json()
@@ -97,6 +104,13 @@ pub fn router(state: Arc<AppState>, body_bytes_max: usize) -> axum::Router {
                 ([(header::CONTENT_TYPE, "application/json")], document)
             }),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            crate::timeout::Limits {
+                request_timeout,
+                body_bytes_max,
+            },
+            crate::timeout::limit,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             crate::metrics::record,

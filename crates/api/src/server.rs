@@ -59,6 +59,10 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Bytes of a request body, at most.
     pub body_bytes_max: usize,
+    /// How long a request may take (see [`crate::timeout`] for what is exempt).
+    pub request_timeout: Duration,
+    /// How webhooks deliver and retry.
+    pub webhooks: crate::webhooks::delivery::DeliveryOptions,
 }
 
 impl Config {
@@ -69,6 +73,8 @@ impl Config {
             engine: None,
             addr,
             body_bytes_max: BODY_BYTES_MAX,
+            request_timeout: crate::timeout::REQUEST_TIMEOUT,
+            webhooks: crate::webhooks::delivery::DeliveryOptions::default(),
         }
     }
 }
@@ -85,6 +91,9 @@ pub enum ServeError {
     /// The token file could not be read.
     #[error(transparent)]
     Tokens(#[from] crate::auth::TokenError),
+    /// The webhooks could not be started.
+    #[error(transparent)]
+    Webhooks(#[from] crate::webhooks::WebhookError),
     /// The address could not be bound, or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -103,12 +112,13 @@ pub struct AppState {
     pub(crate) projection: Arc<RwLock<Projection>>,
     /// The projection's head, as folded by the subscriber.
     pub(crate) projected: watch::Receiver<u64>,
-    pub(crate) tokens: Tokens,
+    pub(crate) tokens: Arc<Tokens>,
     /// Turns true when the server begins to shut down: endless responses (the event stream)
     /// end then, so the shutdown does not wait for them.
     pub(crate) shutting_down: watch::Receiver<bool>,
     pub(crate) metrics: crate::metrics::Metrics,
-    pub(crate) access: crate::access::AccessLog,
+    pub(crate) access: Arc<crate::access::AccessLog>,
+    pub(crate) webhooks: crate::webhooks::Webhooks,
 }
 
 impl AppState {
@@ -223,6 +233,7 @@ pub struct Server {
     subscription: SubscriptionHandle,
     data_dir: PathBuf,
     body_bytes_max: usize,
+    request_timeout: Duration,
     shut_down: watch::Sender<bool>,
 }
 
@@ -252,15 +263,16 @@ impl Server {
             "cannot read or make the node's name ({NODE_FILE_NAME}) in {}",
             config.data_dir.display()
         )))?;
-        let tokens = Tokens::open(&config.data_dir)?;
-        let access =
-            crate::access::AccessLog::open(&config.data_dir).map_err(|source| ServeError::Io {
+        let tokens = Arc::new(Tokens::open(&config.data_dir)?);
+        let access = Arc::new(crate::access::AccessLog::open(&config.data_dir).map_err(
+            |source| ServeError::Io {
                 context: format!(
                     "cannot open the access log in {}",
                     config.data_dir.display()
                 ),
                 source,
-            })?;
+            },
+        )?);
         let projection = live::load(store.as_ref(), &config.data_dir, &mut |_, _| {}).await?;
         let (projected_tx, projected) = watch::channel(projection.head());
         let projection = Arc::new(RwLock::new(projection));
@@ -289,6 +301,14 @@ impl Server {
                 context: format!("cannot listen on {}", config.addr),
                 source,
             })?;
+        let webhooks = crate::webhooks::Webhooks::start(
+            &config.data_dir,
+            Arc::clone(&store),
+            Arc::clone(&tokens),
+            Arc::clone(&access),
+            config.webhooks,
+        )
+        .await?;
         let (shut_down, shutting_down) = watch::channel(false);
         Ok(Server {
             listener,
@@ -301,10 +321,12 @@ impl Server {
                 shutting_down,
                 metrics: crate::metrics::Metrics::default(),
                 access,
+                webhooks,
             }),
             subscription,
             data_dir: config.data_dir,
             body_bytes_max: config.body_bytes_max,
+            request_timeout: config.request_timeout,
             shut_down,
         })
     }
@@ -327,9 +349,10 @@ impl Server {
             subscription,
             data_dir,
             body_bytes_max,
+            request_timeout,
             shut_down,
         } = self;
-        let router = crate::routes::router(Arc::clone(&state), body_bytes_max);
+        let router = crate::routes::router(Arc::clone(&state), body_bytes_max, request_timeout);
         let shutdown = async move {
             shutdown.await;
             shut_down.send_replace(true);
@@ -337,6 +360,7 @@ impl Server {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
+        state.webhooks.stop().await;
         subscription.stop().await;
         save_projection(&state, &data_dir)?;
         served.map_err(|source| ServeError::Io {

@@ -73,6 +73,14 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
 
 const OPEN_ROUTES: &[&str] = &["/healthz", "/readyz", "/openapi.json", "/metrics"];
 
+/// The webhook routes: their roles, bodies and answers are tested in `tests/webhooks.rs`.
+const WEBHOOK_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/v1/webhooks"),
+    ("GET", "/v1/webhooks"),
+    ("GET", "/v1/webhooks/{id}"),
+    ("DELETE", "/v1/webhooks/{id}"),
+];
+
 /// A running server over a scratch data directory, with one token per role.
 struct Running {
     base: String,
@@ -710,6 +718,11 @@ async fn the_openapi_document_lists_every_route() {
             OPEN_ROUTES
                 .iter()
                 .map(|path| ("GET".to_owned(), (*path).to_owned())),
+        )
+        .chain(
+            WEBHOOK_ROUTES
+                .iter()
+                .map(|(method, path)| ((*method).to_owned(), (*path).to_owned())),
         )
         .collect();
     assert_eq!(listed, served);

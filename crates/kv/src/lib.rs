@@ -61,7 +61,7 @@ pub const TABLE_NAME_BYTES_MAX: usize = 64;
 pub const BATCH_PROBLEMS_LISTED_MAX: usize = 16;
 /// Most entries a scan reserves room for before it has read them, so that a large `limit` on a
 /// small table costs no large allocation.
-pub(crate) const SCAN_PREALLOC_ENTRIES_MAX: usize = 1024;
+pub(crate) const SCAN_PREALLOC_ENTRIES_MAX: usize = 16_384;
 
 /// Name of redb's database file inside the store directory.
 pub const REDB_FILE_NAME: &str = "kv.redb";

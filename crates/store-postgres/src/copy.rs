@@ -85,7 +85,11 @@ impl PgStore {
                 let mut rows = Vec::with_capacity(page.len());
                 for (position, line) in page.into_iter().take_while(|(p, _)| *p <= total) {
                     match walk.check(position, &line) {
-                        Ok(record) => rows.push(Row { record, line }),
+                        Ok(record) => rows.push(Row {
+                            record,
+                            line,
+                            hash: walk.hash,
+                        }),
                         Err(damage) => return Ok(Err(CopyRefused::Source(damage))),
                     }
                     after = position;

@@ -51,11 +51,6 @@ async fn an_older_running_transaction_holds_the_horizon_until_it_ends() {
     assert_eq!(store.read_all(0, 10, None).await.unwrap().len(), 1);
 }
 
-#[test]
-fn hex_is_lowercase_two_digits_a_byte() {
-    assert_eq!(crate::plan::hex(&[0, 1, 0xab, 0xff]), "0001abff");
-}
-
 #[tokio::test]
 async fn a_database_that_is_not_there_is_a_backend_failure_that_says_what_postgresql_said() {
     let db = ScratchDatabase::create().await.unwrap();

@@ -297,7 +297,7 @@ fn read_events(
         .max(1);
     let last = after + count as u64;
     if threads == 1 {
-        return read_decoded(kv, after, last);
+        return read_decoded(kv, after, last, count);
     }
     let bounds: Vec<u64> = (0..=threads)
         .map(|i| after + (count * i / threads) as u64)
@@ -305,9 +305,9 @@ fn read_events(
     let parts: Vec<Result<Vec<RecordedEvent>, StoreError>> = std::thread::scope(|scope| {
         let others: Vec<_> = bounds[1..]
             .windows(2)
-            .map(|part| scope.spawn(|| read_decoded(kv, part[0], part[1])))
+            .map(|part| scope.spawn(|| read_decoded(kv, part[0], part[1], 0)))
             .collect();
-        let first = read_decoded(kv, bounds[0], bounds[1]);
+        let first = read_decoded(kv, bounds[0], bounds[1], count);
         std::iter::once(first)
             .chain(others.into_iter().map(|handle| {
                 handle
@@ -316,10 +316,15 @@ fn read_events(
             }))
             .collect()
     });
-    let mut events = Vec::with_capacity(count);
+    let mut events: Vec<RecordedEvent> = Vec::new();
     for (part, end) in parts.into_iter().zip(&bounds[1..]) {
         let part = part?;
-        events.extend(part);
+        if events.is_empty() {
+            // The first part, with room for the whole page.
+            events = part;
+        } else {
+            events.extend(part);
+        }
         // A part that ends early must not be followed by the next one: no gap is ever returned.
         let reached = events.last().map_or(after, |e| e.position);
         if reached != *end {
@@ -337,11 +342,17 @@ fn read_decoded(
     kv: &dyn KvEngine,
     after: u64,
     last: u64,
+    capacity: usize,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    read_lines(kv, after, last, usize::MAX)?
-        .into_iter()
-        .map(|(position, line)| decode_stored_line(position, &line))
-        .collect()
+    let lines = read_lines(kv, after, last, usize::MAX)?;
+    // Sized once (for the whole page when this is its first part, which the others are
+    // appended to): collecting through `Result` would grow the vector from nothing, copying
+    // every decoded event about twice.
+    let mut events = Vec::with_capacity(capacity.max(lines.len()));
+    for (position, line) in lines {
+        events.push(decode_stored_line(position, &line)?);
+    }
+    Ok(events)
 }
 
 /// The last position recorded at or before `as_of`: a binary search, since `recorded_at` never

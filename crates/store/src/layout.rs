@@ -106,11 +106,15 @@ pub(crate) fn next_stream_no(kv: &dyn KvEngine) -> Result<u64, StoreError> {
     }
 }
 
-/// The commit point: the last committed position, its hash and its `recorded_at`.
+/// The head of the log: the last position, its chain hash and its `recorded_at` (the commit
+/// point, in the embedded store).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Tail {
+pub struct Tail {
+    /// The last position (0 for an empty log).
     pub position: u64,
+    /// Its chain hash ([`crate::GENESIS_HASH`] for an empty log).
     pub hash: [u8; 32],
+    /// Its `recorded_at` (`None` for an empty log).
     pub recorded_at: Option<DateTime<Utc>>,
 }
 

@@ -23,30 +23,27 @@
 //! After any failure to commit, the writer stops taking writes (the outcome on disk is unknown);
 //! reopening the store recovers from what is on disk.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as sync_mpsc;
 
 use chrono::{DateTime, Utc};
-use domain::rules::{StreamEvent, check_append};
-use domain::time::business_date;
-use domain::{DecisionId, EventData, EventId, NewEvent, RecordedEvent};
+use domain::{DecisionId, EventId, NewEvent, RecordedEvent};
 use kv::{Batch, KvEngine};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::anchor::Anchor;
 use crate::api::{
-    Appended, AppendedEvent, ExpectedVersion, ImportOptions, Imported, Refusal, RefusalKind,
-    StoreError,
+    Appended, AppendedEvent, ExpectedVersion, ImportOptions, Imported, Refusal, StoreError,
 };
-use crate::chain::{chain_hash, encode_hex, stored_line};
 use crate::embedded::{Clock, decode_line};
 use crate::layout::{
     CHECKPOINTS, EVENT_IDS, EVENTS, HEAD_KEY, META, STREAM_NOS, STREAMS, Tail, decode_u64,
     next_stream_no, position_key, read_stream_no, stream_key,
 };
+use crate::staging::{self, Request, Row};
 
 /// Requests waiting for the writer, at most.
 pub(crate) const QUEUE_REQUESTS_MAX: usize = 4096;
@@ -680,13 +677,6 @@ struct Pending {
     partial_error: Option<StoreError>,
 }
 
-/// One event checked and ready to stage.
-struct Prepared {
-    record: RecordedEvent,
-    line: Vec<u8>,
-    hash: [u8; 32],
-}
-
 impl Pending {
     fn new(kv: Arc<dyn KvEngine>, tail: Tail, next_stream_no: u64) -> Pending {
         Pending {
@@ -711,254 +701,33 @@ impl Pending {
         now: DateTime<Utc>,
         dry_run: bool,
     ) -> Result<Result<Staged, Refusal>, StoreError> {
-        if events.is_empty() {
-            return Ok(Err(Refusal::whole(RefusalKind::Invalid(
-                "the request holds no events".into(),
-            ))));
-        }
-        if single.is_some() && events.len() > APPEND_EVENTS_MAX {
-            return Ok(Err(Refusal::whole(RefusalKind::Invalid(format!(
-                "an append holds at most {APPEND_EVENTS_MAX} events; use an import for more"
-            )))));
-        }
-        // Ids: given, or generated; each once.
-        let mut ids = Vec::with_capacity(events.len());
-        let mut seen = HashSet::with_capacity(events.len());
-        for (i, event) in events.iter().enumerate() {
-            if let Some((decision_id, _)) = single
-                && event.decision_id != decision_id
-            {
-                return Ok(Err(Refusal::at(
-                    i,
-                    RefusalKind::Invalid(format!(
-                        "the event belongs to decision {}, not to {decision_id}",
-                        event.decision_id
-                    )),
-                )));
-            }
-            let id = event
-                .event_id
-                .unwrap_or_else(|| EventId::from_uuid(uuid::Uuid::new_v4()));
-            if !seen.insert(id) {
-                return Ok(Err(Refusal::at(
-                    i,
-                    RefusalKind::Invalid(format!("event id {id} appears twice in the request")),
-                )));
-            }
-            ids.push(id);
-        }
-        // Idempotency: an id already stored with the same content is not written again.
-        let mut duplicate_of: Vec<Option<AppendedEvent>> = vec![None; events.len()];
-        for (i, event) in events.iter().enumerate() {
-            if let Some(stored) = self.find_event(ids[i])? {
-                if !same_content(&stored, event) {
-                    return Ok(Err(Refusal::at(
-                        i,
-                        RefusalKind::EventIdReused {
-                            event_id: ids[i],
-                            position: stored.position,
-                        },
-                    )));
-                }
-                duplicate_of[i] = Some(AppendedEvent {
-                    event_id: ids[i],
-                    position: stored.position,
-                    version: stored.version,
-                });
-            }
-        }
-        let fresh: Vec<usize> = (0..events.len())
-            .filter(|&i| duplicate_of[i].is_none())
-            .collect();
-        // Expected version (a fully repeated request is answered as it was the first time).
-        if let Some((decision_id, expected)) = single {
-            let actual = self.stream(decision_id)?.len() as u64;
-            if fresh.is_empty() {
-                // Answered as the first time: the version that append left the stream at.
-                let original = duplicate_of
-                    .iter()
-                    .flatten()
-                    .map(|e| e.version)
-                    .max()
-                    .unwrap_or(actual);
-                return Ok(Ok(Staged {
-                    events: duplicate_of.into_iter().flatten().collect(),
-                    first_position: None,
-                    last_position: None,
-                    version: original,
-                    appended: 0,
-                    duplicates: events.len() as u64,
-                    decisions: 1,
-                }));
-            }
-            let matches = match expected {
-                ExpectedVersion::Any => true,
-                ExpectedVersion::NoStream => actual == 0,
-                ExpectedVersion::Exact(v) => v == actual,
-            };
-            if !matches {
-                return Ok(Err(Refusal::whole(RefusalKind::Conflict {
-                    decision_id,
-                    expected,
-                    actual,
-                })));
-            }
-        }
-        // recorded_at: the store's clock, or the kept history, never going backwards.
-        let mut recorded = vec![now; events.len()];
-        let mut last = self.tail.recorded_at;
-        for &i in &fresh {
-            let at = if keep_recorded_at {
-                match events[i].recorded_at {
-                    Some(at) => at,
-                    None => {
-                        return Ok(Err(Refusal::at(i, RefusalKind::Invalid(
-                            "recorded_at is missing: a historical import keeps every event's recorded_at".into(),
-                        ))));
-                    }
-                }
-            } else {
-                now
-            };
-            if keep_recorded_at && at > now {
-                return Ok(Err(Refusal::at(
-                    i,
-                    RefusalKind::Invalid(format!(
-                        "recorded_at {} is in the future: history can only be imported up to now ({})",
-                        domain::event::format_instant(&at),
-                        domain::event::format_instant(&now)
-                    )),
-                )));
-            }
-            if let Some(previous) = last
-                && at < previous
-            {
-                return Ok(Err(Refusal::at(
-                    i,
-                    RefusalKind::Invalid(format!(
-                        "recorded_at {} is earlier than the previous event's {}",
-                        domain::event::format_instant(&at),
-                        domain::event::format_instant(&previous)
-                    )),
-                )));
-            }
-            last = Some(at);
-            recorded[i] = at;
-        }
-        // The §6 rules, stream by stream, with the new events in their place.
-        let mut by_stream: Vec<(DecisionId, Vec<usize>)> = Vec::new();
-        let mut slot: HashMap<DecisionId, usize> = HashMap::new();
-        for &i in &fresh {
-            let d = events[i].decision_id;
-            let at = *slot.entry(d).or_insert_with(|| {
-                by_stream.push((d, Vec::new()));
-                by_stream.len() - 1
-            });
-            by_stream[at].1.push(i);
-        }
-        let mut known = HashSet::new();
-        for &i in &fresh {
-            if let EventData::DecisionGranted(grant) = &events[i].data
-                && let Some(replaced) = grant.replaces
-                && (slot.contains_key(&replaced) || !self.stream(replaced)?.is_empty())
-            {
-                known.insert(replaced);
-            }
-        }
-        let index_of: HashMap<EventId, usize> =
-            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        for (decision_id, indices) in &by_stream {
-            let existing = self.stream(*decision_id)?;
-            let stored: Vec<StreamEvent<'_>> = existing.iter().map(stream_event).collect();
-            let new: Vec<StreamEvent<'_>> = indices
-                .iter()
-                .map(|&i| StreamEvent {
-                    event_id: ids[i],
-                    occurred_on: events[i].occurred_on,
-                    recorded_on: business_date(recorded[i]),
-                    data: &events[i].data,
-                })
-                .collect();
-            if let Err(violation) =
-                check_append(*decision_id, &stored, &new, &|d| known.contains(&d))
-            {
-                let index = index_of
-                    .get(&violation.event_id)
-                    .copied()
-                    .filter(|&i| duplicate_of[i].is_none());
-                return Ok(Err(Refusal {
-                    index,
-                    kind: RefusalKind::Rule(violation),
-                }));
-            }
-        }
-        // Positions, versions and the hash chain, in request order.
-        let mut versions: HashMap<DecisionId, u64> = HashMap::new();
-        for (decision_id, _) in &by_stream {
-            versions.insert(*decision_id, self.stream(*decision_id)?.len() as u64);
-        }
-        let mut tail = self.tail;
-        let mut prepared = Vec::with_capacity(fresh.len());
-        let mut bytes = 0usize;
-        let mut results = duplicate_of;
-        for (i, event) in events.into_iter().enumerate() {
-            if results[i].is_some() {
-                continue;
-            }
-            let version = versions
-                .get_mut(&event.decision_id)
-                .expect("every fresh event's stream was counted");
-            *version += 1;
-            let mut record = RecordedEvent {
-                position: tail.position + 1,
-                version: *version,
-                recorded_at: recorded[i],
-                event_id: ids[i],
-                decision_id: event.decision_id,
-                occurred_on: event.occurred_on,
-                actor: event.actor,
-                data: event.data,
-                hash: String::new(),
-            };
-            let canonical = record.to_json_without_hash();
-            let hash = chain_hash(&tail.hash, canonical.as_bytes());
-            let line = stored_line(canonical.as_bytes(), &hash);
-            record.hash = encode_hex(&hash);
-            bytes += line.len();
-            tail = Tail {
-                position: record.position,
-                hash,
-                recorded_at: Some(record.recorded_at),
-            };
-            results[i] = Some(AppendedEvent {
-                event_id: record.event_id,
-                position: record.position,
-                version: record.version,
-            });
-            prepared.push(Prepared { record, line, hash });
-        }
-        if single.is_some() && bytes > APPEND_BYTES_MAX {
-            return Ok(Err(Refusal::whole(RefusalKind::Invalid(format!(
-                "the events take {bytes} bytes; an append holds at most {APPEND_BYTES_MAX}"
-            )))));
-        }
+        let ids = match staging::request_ids(&events, single.map(|(d, _)| d)) {
+            Ok(ids) => ids,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let request = Request {
+            single,
+            keep_recorded_at,
+            now,
+        };
+        let plan = match staging::plan(events, &ids, request, self.tail, self)? {
+            Ok(plan) => plan,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
         let staged = Staged {
-            first_position: prepared.first().map(|p| p.record.position),
-            last_position: prepared.last().map(|p| p.record.position),
-            version: single.map_or(0, |(d, _)| versions.get(&d).copied().unwrap_or(0)),
-            appended: prepared.len() as u64,
-            duplicates: (results.len() - prepared.len()) as u64,
-            decisions: by_stream.len() as u64,
-            events: results
-                .into_iter()
-                .map(|r| r.expect("every event is stored or staged"))
-                .collect(),
+            first_position: plan.rows.first().map(|r| r.record.position),
+            last_position: plan.rows.last().map(|r| r.record.position),
+            version: plan.version,
+            appended: plan.rows.len() as u64,
+            duplicates: plan.duplicates,
+            decisions: plan.decisions,
+            events: plan.events,
         };
         if dry_run {
             return Ok(Ok(staged));
         }
-        for p in prepared {
-            self.put(p)?;
+        for row in plan.rows {
+            self.put(row)?;
             if single.is_none()
                 && (self.batch.len() >= GROUP_BATCH_OPS_MAX
                     || self.batch.bytes() >= GROUP_BATCH_BYTES_MAX)
@@ -969,8 +738,8 @@ impl Pending {
         Ok(Ok(staged))
     }
 
-    fn put(&mut self, p: Prepared) -> Result<(), StoreError> {
-        let record = p.record;
+    fn put(&mut self, row: Row) -> Result<(), StoreError> {
+        let Row { record, line, hash } = row;
         // Normally read while checking; an import's partial commit may have dropped it since.
         self.stream(record.decision_id)?;
         let stream = self
@@ -993,7 +762,7 @@ impl Pending {
             }
         };
         let position = position_key(record.position).to_vec();
-        self.batch.put(EVENTS, position.clone(), p.line);
+        self.batch.put(EVENTS, position.clone(), line);
         self.batch.put(
             STREAMS,
             stream_key(stream_no, record.version).to_vec(),
@@ -1008,7 +777,7 @@ impl Pending {
         );
         self.tail = Tail {
             position: record.position,
-            hash: p.hash,
+            hash,
             recorded_at: Some(record.recorded_at),
         };
         let events = &mut stream.events;
@@ -1073,21 +842,14 @@ impl Pending {
     }
 }
 
-fn stream_event(event: &RecordedEvent) -> StreamEvent<'_> {
-    StreamEvent {
-        event_id: event.event_id,
-        occurred_on: event.occurred_on,
-        recorded_on: business_date(event.recorded_at),
-        data: &event.data,
+impl staging::Stored for Pending {
+    fn event(&mut self, id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
+        self.find_event(id)
     }
-}
 
-/// Whether a stored event and a submitted one say the same thing (`recorded_at` aside).
-fn same_content(stored: &RecordedEvent, new: &NewEvent) -> bool {
-    stored.decision_id == new.decision_id
-        && stored.occurred_on == new.occurred_on
-        && stored.actor == new.actor
-        && stored.data == new.data
+    fn stream(&mut self, decision_id: DecisionId) -> Result<&[RecordedEvent], StoreError> {
+        Pending::stream(self, decision_id).map(Vec::as_slice)
+    }
 }
 
 /// The event at a position.

@@ -3,6 +3,11 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// mimalloc rather than the system allocator: reading and folding the log allocates and frees
+/// a few small strings per event, on several threads (ARCHITECTURE.md, "Performance").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();

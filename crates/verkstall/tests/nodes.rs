@@ -242,6 +242,8 @@ async fn subscribe(
 
 #[test]
 fn two_nodes_race_on_one_database_and_a_subscriber_sees_every_event_once_in_order() {
+    // The HTTP client is built with TLS support (crate api's webhooks), which needs a provider.
+    api::webhooks::install_tls_provider();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let database = runtime
         .block_on(ScratchDatabase::create())

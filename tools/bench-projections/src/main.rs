@@ -16,6 +16,10 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use domain::{EventId, Quarter, RecordedEvent};
 use projections::Projection;
 
+/// The allocator the `verkstall` binary uses, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut decisions: u32 = 1_000_000;
     let mut runs: usize = 5;

@@ -36,6 +36,10 @@ const BUSY_MACHINE_PERCENT: f64 = 10.0;
 /// The warm-up run is this many times smaller than a measured one.
 const WARMUP_DIVISOR: u64 = 10;
 
+/// The allocator the `verkstall` binary uses, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(Some(args)) => args,

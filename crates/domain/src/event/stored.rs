@@ -57,15 +57,15 @@ pub(super) fn decode_canonical(text: &str) -> Option<RecordedEvent> {
     cursor.literal(r#","version":"#)?;
     let version = cursor.number()?;
     cursor.literal(r#","recorded_at":"#)?;
-    let recorded_at = instant(cursor.string()?)?;
+    let recorded_at = instant(cursor.fixed::<27>()?)?;
     cursor.literal(r#","event_id":"#)?;
-    let event_id: EventId = cursor.string()?.parse().ok()?;
+    let event_id = EventId::from_uuid(uuid(cursor.fixed::<36>()?)?);
     cursor.literal(r#","decision_id":"#)?;
-    let decision_id: DecisionId = cursor.string()?.parse().ok()?;
+    let decision_id = DecisionId::from_uuid(uuid(cursor.fixed::<36>()?)?);
     cursor.literal(r#","type":"#)?;
     let event_type = EventType::from_name(cursor.string()?)?;
     cursor.literal(r#","occurred_on":"#)?;
-    let occurred_on = parse_date(cursor.string()?).ok()?;
+    let occurred_on = parse_date(cursor.fixed::<10>()?).ok()?;
     let actor = if cursor.literal(r#","actor":"#).is_some() {
         Some(cursor.string()?.to_owned())
     } else {
@@ -134,56 +134,82 @@ impl<'a> Cursor<'a> {
     /// A JSON string with nothing escaped (else the strict parser reads it): its text.
     fn string(&mut self) -> Option<&'a str> {
         let rest = self.rest.strip_prefix('"')?;
-        // `find` looks for the quote with memchr; an escaped quote has a `\` before it.
-        let end = rest.find('"')?;
-        let text = &rest[..end];
-        let plain = text
+        // One pass to the closing quote; a `\` (an escape) or a control character before it
+        // sends the line to the strict parser.
+        let end = rest
             .bytes()
-            .fold(true, |plain, b| plain & (b != b'\\') & (b >= 0x20));
-        if !plain {
+            .position(|b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if rest.as_bytes()[end] != b'"' {
             return None;
         }
+        // `end` is at an ASCII quote, so both halves are whole UTF-8.
+        let text = &rest[..end];
         self.rest = &rest[end + 1..];
         Some(text)
     }
+
+    /// A JSON string of exactly `N` bytes, for ids, dates and instants: no search for the
+    /// quote. It does not look inside: each caller's parser accepts only ASCII digits, hex
+    /// digits and separators, so an escape or a control character there is refused by it.
+    fn fixed<const N: usize>(&mut self) -> Option<&'a str> {
+        let bytes = self.rest.as_bytes();
+        if bytes.len() < N + 2 || bytes[0] != b'"' || bytes[N + 1] != b'"' {
+            return None;
+        }
+        let text = self.rest.get(1..=N)?;
+        self.rest = self.rest.get(N + 2..)?;
+        Some(text)
+    }
+}
+
+/// A UUID in its hyphenated form (the parser checks every byte; capitals are the same id, as
+/// for the strict parser).
+fn uuid(text: &str) -> Option<uuid::Uuid> {
+    uuid::Uuid::try_parse(text).ok()
+}
+
+/// The value of the ASCII digits `digits`, or `None` if one is not a digit.
+fn digits(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
+}
+
+/// The date of an instant, `YYYY-MM-DD` (no range check: instants are the store's clock).
+fn date(b: &[u8]) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(
+        i32::try_from(digits(&b[0..4])?).ok()?,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )
 }
 
 /// An instant as [`super::format_instant`] writes it, `YYYY-MM-DDTHH:MM:SS.ffffffZ`; `None`
 /// for any other spelling (a leap second included), which the strict parser then reads.
 fn instant(text: &str) -> Option<DateTime<Utc>> {
     let b = text.as_bytes();
-    if b.len() != 27 {
+    if b.len() != 27
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+        || b[26] != b'Z'
+    {
         return None;
     }
-    for (i, &byte) in b.iter().enumerate() {
-        let fits = match i {
-            4 | 7 => byte == b'-',
-            10 => byte == b'T',
-            13 | 16 => byte == b':',
-            19 => byte == b'.',
-            26 => byte == b'Z',
-            _ => byte.is_ascii_digit(),
-        };
-        if !fits {
-            return None;
-        }
-    }
-    let number = |range: std::ops::Range<usize>| -> u32 {
-        b[range]
-            .iter()
-            .fold(0, |n, digit| n * 10 + u32::from(digit - b'0'))
-    };
-    let second = number(17..19);
+    let second = digits(&b[17..19])?;
     if second > 59 {
         return None;
     }
-    let date = NaiveDate::from_ymd_opt(
-        i32::try_from(number(0..4)).ok()?,
-        number(5..7),
-        number(8..10),
+    let date = date(&b[..10])?;
+    let time = NaiveTime::from_hms_micro_opt(
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        second,
+        digits(&b[20..26])?,
     )?;
-    let time =
-        NaiveTime::from_hms_micro_opt(number(11..13), number(14..16), second, number(20..26))?;
     Some(NaiveDateTime::new(date, time).and_utc())
 }
 

@@ -166,6 +166,26 @@ fn a_damaged_line_gives_the_strict_parsers_error() {
         assert!(decode_canonical(&odd).is_none(), "{odd}");
         same_answer(&odd);
     }
+    // Ids, dates and instants are read by their own parsers: an escape, a control character or
+    // a character outside ASCII in one is refused by them, as by the strict parser.
+    for odd in [
+        text.replacen("9a8b7c6d", "9a8b7c6\\u0064", 1),
+        text.replacen("9a8b7c6d", "9a8b7c6\u{1}", 1),
+        text.replacen("9a8b7c6d", "9a8b7c6é", 1),
+        text.replacen("2022-12-08", "2022-12-0\\u0038", 1),
+        text.replacen("2023-01-02T10:11:12", "2023-01-02T10:11:1\u{7}", 1),
+        text.replacen("2023-01-02T10:11:12", "2023-01-02T10:11:1é", 1),
+    ] {
+        assert_ne!(odd, text);
+        same_answer(&odd);
+    }
+    // The same id in capitals is the same id, for both parsers.
+    let capitals = text.replacen("9a8b7c6d", "9A8B7C6D", 1);
+    fast_and_equal(&capitals);
+    assert_eq!(
+        RecordedEvent::from_stored_json(&capitals).unwrap(),
+        RecordedEvent::from_json(&text).unwrap()
+    );
     let mut oversized: Value = serde_json::from_str(&text).unwrap();
     oversized["data"]["unit"] = json!("x".repeat(EVENT_BYTES_MAX));
     same_answer(&oversized.to_string());
