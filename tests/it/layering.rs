@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("verkstall-tests", 6),
     ("bench-store", 6),
     ("bench-projections", 6),
+    ("bench-http", 6),
 ];
 
 /// Outside crates that may appear in one workspace crate only.

@@ -32,6 +32,10 @@ const DISCOVER_EVENTS_MAX: u64 = 50_000;
 /// Events per page while finding decisions.
 const DISCOVER_PAGE_EVENTS: u64 = 10_000;
 
+/// The allocator the `verkstall` binary uses, so the server it runs as a child is the product.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1).peekable();
     if argv.peek().map(String::as_str) == Some(server::CHILD_MODE) {
