@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::contender::Contender;
+
 /// The largest `--scale` the issue asks for: a million decisions, about six million events.
 pub const SCALE_MAX: u32 = 1_000_000;
 /// The smallest `--scale` that still gives every report something to show.
@@ -34,6 +36,34 @@ pub struct Args {
     pub verkstall: Option<PathBuf>,
     /// The `bench-http` binary (None: beside this one, else on the PATH).
     pub bench_http: Option<PathBuf>,
+    /// Which contenders, in column order.
+    pub contenders: Vec<Contender>,
+    /// Which measurements to take.
+    pub measure: Vec<Measurement>,
+}
+
+/// A group of measurements, selectable with `--measure` (the load and the disk always run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measurement {
+    /// The replays, their memory, and the two reports.
+    Replay,
+    /// The HTTP mixed load.
+    Http,
+    /// The durable appends.
+    Append,
+}
+
+impl FromStr for Measurement {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Measurement, String> {
+        match name {
+            "replay" => Ok(Measurement::Replay),
+            "http" => Ok(Measurement::Http),
+            "append" => Ok(Measurement::Append),
+            _ => Err(format!("unknown measurement `{name}`")),
+        }
+    }
 }
 
 /// The usage text, for `--help` and for mistakes.
@@ -56,6 +86,9 @@ OPTIONS:
     --dir DIR              where the embedded stores' data go; must be a real disk
                            [default: /var/tmp, else the current directory, whichever is not tmpfs]
     --out FILE             also write the table to FILE
+    --contenders LIST      which of redb, sled, pg-store, baseline [default: all built]
+    --measure LIST         which of replay, http, append (the load and disk always run)
+                           [default: all three]
     --verkstall PATH       the verkstall binary [default: beside this one]
     --bench-http PATH      the bench-http binary [default: beside this one, else on the PATH]
     -h, --help             this text
@@ -79,6 +112,11 @@ impl Args {
             out: None,
             verkstall: None,
             bench_http: None,
+            contenders: Contender::ALL
+                .into_iter()
+                .filter(|c| c.is_compiled())
+                .collect(),
+            measure: vec![Measurement::Replay, Measurement::Http, Measurement::Append],
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -107,6 +145,8 @@ impl Args {
                 "--out" => parsed.out = Some(PathBuf::from(value()?)),
                 "--verkstall" => parsed.verkstall = Some(PathBuf::from(value()?)),
                 "--bench-http" => parsed.bench_http = Some(PathBuf::from(value()?)),
+                "--contenders" => parsed.contenders = named(&name, &value()?)?,
+                "--measure" => parsed.measure = named(&name, &value()?)?,
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
@@ -119,6 +159,14 @@ impl Args {
             return Err(format!(
                 "--scale must be within {SCALE_MIN}–{SCALE_MAX} decisions, not {}",
                 self.scale
+            ));
+        }
+        if self.contenders.is_empty() || self.measure.is_empty() {
+            return Err("--contenders and --measure need at least one value each".into());
+        }
+        if let Some(c) = self.contenders.iter().find(|c| !c.is_compiled()) {
+            return Err(format!(
+                "--contenders: this build has no {c}: build with --features sled"
             ));
         }
         if self.runs == 0 {
@@ -151,6 +199,13 @@ fn list<T: FromStr>(name: &str, text: &str) -> Result<Vec<T>, String> {
         .collect()
 }
 
+fn named<T: FromStr<Err = String>>(name: &str, text: &str) -> Result<Vec<T>, String> {
+    text.split(',')
+        .filter(|item| !item.trim().is_empty())
+        .map(|item| item.trim().parse().map_err(|why| format!("{name}: {why}")))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +234,10 @@ mod tests {
         assert!(error(&["--runs", "0"]).contains("--runs"));
         assert!(error(&["--out"]).contains("--out needs a value"));
         assert!(error(&["--bogus"]).contains("--bogus"));
+        assert!(
+            error(&["--contenders", "oracle"]).contains("--contenders: unknown contender `oracle`")
+        );
+        assert!(error(&["--measure", "fly"]).contains("--measure: unknown measurement `fly`"));
         assert!(parse(&["--help"]).expect("help").is_none());
     }
 }

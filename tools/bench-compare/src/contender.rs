@@ -113,6 +113,17 @@ impl Contender {
     }
 }
 
+impl std::str::FromStr for Contender {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Contender, String> {
+        Contender::ALL
+            .into_iter()
+            .find(|c| c.short() == name)
+            .ok_or_else(|| format!("unknown contender `{name}`"))
+    }
+}
+
 impl fmt::Display for Contender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.short())

@@ -39,7 +39,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use domain::NewEvent;
 
-use crate::args::{Args, USAGE};
+use crate::args::{Args, Measurement, USAGE};
 use crate::contender::{Contender, LOAD_CHUNK_EVENTS, Opened};
 use crate::measure::{Decision, Questions};
 use crate::store_report::group_thousands;
@@ -192,18 +192,20 @@ fn run(args: &Args) -> Result<(), Error> {
         ),
     );
 
-    let contenders: Vec<Contender> = Contender::ALL
+    let contenders = args.contenders.clone();
+    for c in Contender::ALL
         .into_iter()
-        .filter(|c| {
-            let built = c.is_compiled();
-            if !built {
-                for row in table_rows(&labels) {
-                    table.note(*c, &row.0, row.1, "not built (`--features sled`)");
-                }
-            }
-            built
-        })
-        .collect();
+        .filter(|c| !contenders.contains(c))
+    {
+        let why = if c.is_compiled() {
+            "not measured (`--contenders`)"
+        } else {
+            "not built (`--features sled`)"
+        };
+        for (label, unit) in table_rows(&labels) {
+            table.note(c, &label, unit, why);
+        }
+    }
 
     // Load each contender once, then measure its disk.
     let mut loaded: Vec<(Contender, Opened)> = Vec::new();
@@ -236,7 +238,12 @@ fn run(args: &Args) -> Result<(), Error> {
     drop(events);
 
     // Replays and reports, contenders taking turns within each run.
-    for run in 1..=args.runs {
+    let replay_runs = if args.measure.contains(&Measurement::Replay) {
+        args.runs
+    } else {
+        0
+    };
+    for run in 1..=replay_runs {
         let mut first_answers: Option<(String, String)> = None;
         for (contender, opened) in &loaded {
             let replayed = runtime.block_on(measure::replay(opened))?;
@@ -296,11 +303,18 @@ fn run(args: &Args) -> Result<(), Error> {
     // HTTP mixed load on the redb data directory, once its store is closed.
     let redb_dir = root.path().join(format!("log-{}", Contender::Redb));
     loaded.retain(|(c, _)| *c != Contender::Redb);
-    let http = http_load(args, &redb_dir, root.path(), &mut table);
+    let http_asked =
+        args.measure.contains(&Measurement::Http) && contenders.contains(&Contender::Redb);
+    let http = http_load(args, http_asked, &redb_dir, root.path(), &mut table);
     drop(loaded);
 
     // Durable appends, each into a fresh store.
-    for run in 1..=args.runs {
+    let append_runs = if args.measure.contains(&Measurement::Append) {
+        args.runs
+    } else {
+        0
+    };
+    for run in 1..=append_runs {
         for &(writers, ref rate, ref p50, ref p99) in &labels.appends {
             for &contender in &contenders {
                 let dir = root
@@ -437,9 +451,9 @@ async fn append(
 /// What `bench-http` measured, or why it did not run.
 type HttpOutcome = Result<(PathBuf, usize), String>;
 
-/// Runs the HTTP mixed load `--runs` times against `verkstall serve` on `data`, recording the
-/// figures in the redb column and why there are none elsewhere.
-fn http_load(args: &Args, data: &Path, root: &Path, table: &mut Table) -> HttpOutcome {
+/// Runs the HTTP mixed load `--runs` times against `verkstall serve` on `data` (when `asked`),
+/// recording the figures in the redb column and why there are none elsewhere.
+fn http_load(args: &Args, asked: bool, data: &Path, root: &Path, table: &mut Table) -> HttpOutcome {
     for (label, unit) in HTTP_ROWS {
         table.note(Contender::Baseline, label, unit, "n/a (no server)");
         table.note(
@@ -456,6 +470,9 @@ fn http_load(args: &Args, data: &Path, root: &Path, table: &mut Table) -> HttpOu
         );
     }
     let outcome = (|| -> Result<(PathBuf, usize), String> {
+        if !asked {
+            return Err("not asked for (`--measure`, `--contenders`)".into());
+        }
         let bench_http = http::locate(args.bench_http.as_deref(), "bench-http", true)?;
         let verkstall = http::locate(args.verkstall.as_deref(), "verkstall", false)
             .map_err(|why| format!("{why} (cargo build --release -p verkstall)"))?;
