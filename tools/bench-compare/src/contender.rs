@@ -113,6 +113,25 @@ impl Contender {
     }
 }
 
+impl Contender {
+    /// Opens the log that [`Opened::place`] names (written by another process) for reading.
+    pub async fn attach(self, place: &str) -> Result<Pages, Error> {
+        Ok(match self {
+            Contender::Redb | Contender::Sled => {
+                let engine = if self == Contender::Redb {
+                    EngineKind::Redb
+                } else {
+                    EngineKind::Sled
+                };
+                let store = EmbeddedStore::open(Path::new(place), Some(engine), system_clock())?;
+                Pages::Verkstall(Arc::new(store))
+            }
+            Contender::Postgres => Pages::Verkstall(Arc::new(PgStore::connect(place).await?)),
+            Contender::Baseline => Pages::Baseline(Reader::open(place).await?),
+        })
+    }
+}
+
 impl std::str::FromStr for Contender {
     type Err = String;
 
@@ -232,14 +251,15 @@ impl Opened {
         }
     }
 
-    /// Something that reads the log in pages, for the replay.
-    pub async fn pages(&self) -> Result<Pages, Error> {
-        Ok(match self {
-            Opened::Baseline { database, .. } => {
-                Pages::Baseline(Reader::open(&database.config()).await?)
+    /// Where another process finds the log: the data directory, or the database's connection
+    /// string.
+    pub fn place(&self) -> String {
+        match self {
+            Opened::Embedded { dir, .. } => dir.display().to_string(),
+            Opened::Postgres { database, .. } | Opened::Baseline { database, .. } => {
+                database.config()
             }
-            _ => Pages::Verkstall(self.event_store().expect("not the baseline")),
-        })
+        }
     }
 
     /// Events in the log: verkstall's head, the baseline's row count.

@@ -20,6 +20,7 @@ mod baseline;
 mod contender;
 mod http;
 mod measure;
+mod replay;
 mod table;
 
 /// The machine and disk helpers of `bench-store` (mounts, `du`, CPU ticks), shared rather than
@@ -58,6 +59,16 @@ const DISK_GOAL_TIMES_RAW: f64 = 2.0;
 const BUSY_MACHINE_PERCENT: f64 = 10.0;
 
 fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some(replay::CHILD_FLAG) {
+        return match replay::child_main(&argv[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("bench-compare (replay child): {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(Some(args)) => args,
         Ok(None) => {
@@ -207,8 +218,9 @@ fn run(args: &Args) -> Result<(), Error> {
         }
     }
 
-    // Load each contender once, then measure its disk.
-    let mut loaded: Vec<(Contender, Opened)> = Vec::new();
+    // Load each contender once, then measure its disk. The embedded stores are closed (the
+    // replay children open them); the databases are kept until the end.
+    let mut loaded: Vec<Loaded> = Vec::new();
     for &contender in &contenders {
         let dir = root.path().join(format!("log-{contender}"));
         let opened = runtime.block_on(load(contender, &dir, &events))?;
@@ -233,7 +245,14 @@ fn run(args: &Args) -> Result<(), Error> {
             disk as f64 / total as f64,
         );
         table.record(contender, &labels.raw, Unit::Bytes, raw_per_event);
-        loaded.push((contender, opened));
+        let place = opened.place();
+        let keep = matches!(opened, Opened::Postgres { .. } | Opened::Baseline { .. });
+        loaded.push(Loaded {
+            contender,
+            place,
+            events: total,
+            _database: keep.then_some(opened),
+        });
     }
     drop(events);
 
@@ -244,65 +263,61 @@ fn run(args: &Args) -> Result<(), Error> {
         0
     };
     for run in 1..=replay_runs {
-        let mut first_answers: Option<(String, String)> = None;
-        for (contender, opened) in &loaded {
-            let replayed = runtime.block_on(measure::replay(opened))?;
-            let ivo = measure::ivo_report(&replayed.projection, &questions)?;
-            let open = measure::open_cases_now(&replayed.projection, &questions)?;
+        let mut first_answers: Option<(Contender, u64, u64)> = None;
+        for log in &loaded {
+            let contender = log.contender;
+            let replayed = replay::in_child(contender, &log.place, log.events, questions.now)?;
+            let (ivo, ivo_items, ivo_digest) = replayed.ivo;
+            let (open, open_items, open_digest) = replayed.open_cases;
             eprintln!(
-                "run {run}/{} {contender}: replay {:.2} s, peak RSS +{} MiB; IVO report {} items in {:.1} ms; \
-                 {} open cases in {:.1} ms",
+                "run {run}/{} {contender}: replay {:.2} s, peak RSS +{} MiB; IVO report {ivo_items} items in {:.1} ms; \
+                 {open_items} open cases in {:.1} ms",
                 args.runs,
                 replayed.elapsed.as_secs_f64(),
                 replayed.peak_rss_growth >> 20,
-                ivo.items,
-                ivo.elapsed.as_secs_f64() * 1000.0,
-                open.items,
-                open.elapsed.as_secs_f64() * 1000.0,
+                ivo.as_secs_f64() * 1000.0,
+                open.as_secs_f64() * 1000.0,
             );
-            match &first_answers {
-                None => first_answers = Some((ivo.json.clone(), open.json.clone())),
-                Some((first_ivo, first_open)) => {
-                    if *first_ivo != ivo.json || *first_open != open.json {
+            match first_answers {
+                None => first_answers = Some((contender, ivo_digest, open_digest)),
+                Some((first, first_ivo, first_open)) => {
+                    if first_ivo != ivo_digest || first_open != open_digest {
                         return Err(format!(
-                            "{contender}'s reports differ from {}'s: the replays disagree",
-                            loaded[0].0
+                            "{contender}'s reports differ from {first}'s: the replays disagree"
                         )
                         .into());
                     }
                 }
             }
-            let events = replayed.projection.head() as f64;
             table.record(
-                *contender,
+                contender,
                 &labels.replay,
                 Unit::PerSecond,
-                events / replayed.elapsed.as_secs_f64(),
+                log.events as f64 / replayed.elapsed.as_secs_f64(),
             );
             table.record(
-                *contender,
+                contender,
                 &labels.replay_memory,
                 Unit::Mebibytes,
                 replayed.peak_rss_growth as f64 / f64::from(1 << 20),
             );
             table.record(
-                *contender,
+                contender,
                 &labels.ivo,
                 Unit::Milliseconds,
-                ivo.elapsed.as_secs_f64() * 1000.0,
+                ivo.as_secs_f64() * 1000.0,
             );
             table.record(
-                *contender,
+                contender,
                 &labels.open_cases,
                 Unit::Milliseconds,
-                open.elapsed.as_secs_f64() * 1000.0,
+                open.as_secs_f64() * 1000.0,
             );
         }
     }
 
     // HTTP mixed load on the redb data directory, once its store is closed.
     let redb_dir = root.path().join(format!("log-{}", Contender::Redb));
-    loaded.retain(|(c, _)| *c != Contender::Redb);
     let http_asked =
         args.measure.contains(&Measurement::Http) && contenders.contains(&Contender::Redb);
     let http = http_load(args, http_asked, &redb_dir, root.path(), &mut table);
@@ -357,6 +372,15 @@ fn run(args: &Args) -> Result<(), Error> {
         std::fs::write(out, &text).map_err(|e| format!("--out {}: {e}", out.display()))?;
     }
     Ok(())
+}
+
+/// A loaded log: where a replay child finds it, and what keeps it (a scratch database).
+struct Loaded {
+    contender: Contender,
+    place: String,
+    events: u64,
+    /// The open store of a database contender: dropping it drops the database.
+    _database: Option<Opened>,
 }
 
 /// Creates the rows in table order, with their goals.
@@ -624,9 +648,9 @@ fn header(
          - Appends: {} events of whole demo streams, one event per append with the expected version, by {} concurrent writers (tokio tasks), \
          each into a fresh store; verkstall acknowledges after its group commit is durable, the baseline after its INSERT commits \
          (its own transaction, `synchronous_commit = on`, a pool of up to {} connections shared by the writers, conflicts caught by `unique(stream_id, version)`).\n\
-         - Replay: the whole log read in position order, {} per page, decoded, folded by `projections::Projection::apply` and indexed; \
+         - Replay: each in a fresh process of its own (this program, `--replay-child`): the whole log read in position order, {} per page, decoded, folded by `projections::Projection::apply` and indexed; \
          verkstall through `live::catch_up`, the baseline by `SELECT … ORDER BY position` with the JSONB payload parsed by the domain's parser, \
-         the next page read while this one folds. Peak RSS growth: `VmHWM` after the replay minus `VmRSS` before (peak reset through `/proc/self/clear_refs`).\n\
+         the next page read while this one folds. Peak RSS growth: the child's `VmHWM` after the replay minus its `VmRSS` before.\n\
          - Reports: computed on the projection each replay built, so they measure the fold's state, not the store; every contender's answers are checked to be byte-identical.\n\
          - Disk: `du` of the data directory (redb, sled); `pg_total_relation_size` of the tables with their indexes and TOAST (PostgreSQL; the server's WAL not counted).\n\
          - HTTP mixed load: {http}\n{busy}",

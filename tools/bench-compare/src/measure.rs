@@ -13,7 +13,7 @@ use domain::{DecisionId, EventData, NewEvent, Quarter};
 use projections::Projection;
 
 use crate::Error;
-use crate::contender::{Appender, Opened, Pages};
+use crate::contender::{Appender, Pages};
 
 /// One decision's stream, as a case system appends it.
 pub struct Decision {
@@ -66,13 +66,11 @@ pub struct Replayed {
     pub peak_rss_growth: u64,
 }
 
-/// Replays the whole log of `opened` into a new projection. verkstall's stores go through
-/// `live::catch_up`, the code a server and every command run; the baseline through the same
-/// loop a team would write on its table: the next page read (and decoded) on another task while
-/// this one is folded, pages of the same size.
-pub async fn replay(opened: &Opened) -> Result<Replayed, Error> {
-    let expected = opened.events().await?;
-    let pages = opened.pages().await?;
+/// Replays the whole log (`events` events) read through `pages` into a new projection.
+/// verkstall's stores go through `live::catch_up`, the code a server and every command run; the
+/// baseline through the same loop a team would write on its table: the next page read (and
+/// decoded) on another task while this one is folded, pages of the same size.
+pub async fn replay(pages: &Pages, expected: u64) -> Result<Replayed, Error> {
     reset_peak_rss();
     let rss_before = memory_status("VmRSS:");
     let started = Instant::now();
