@@ -138,7 +138,7 @@ impl Labels {
 }
 
 /// HTTP rows: label, unit, and the field of the figures.
-const HTTP_ROWS: [(&str, Unit); 7] = [
+const HTTP_ROWS: [(&str, Unit); 8] = [
     ("HTTP mixed load: requests/s", Unit::PerSecond),
     ("HTTP mixed load: p50 ms", Unit::Milliseconds),
     ("HTTP mixed load: p99 ms", Unit::Milliseconds),
@@ -146,6 +146,7 @@ const HTTP_ROWS: [(&str, Unit); 7] = [
     ("HTTP mixed load: reads/s", Unit::PerSecond),
     ("HTTP mixed load: append p99 ms", Unit::Milliseconds),
     ("HTTP mixed load: read p99 ms", Unit::Milliseconds),
+    ("HTTP mixed load: failed requests", Unit::Count),
 ];
 
 fn run(args: &Args) -> Result<(), Error> {
@@ -516,6 +517,7 @@ fn http_load(args: &Args, asked: bool, data: &Path, root: &Path, table: &mut Tab
                 figures.reads_per_s,
                 figures.append_p99_ms,
                 figures.read_p99_ms,
+                figures.errors,
             ];
             for ((label, unit), value) in HTTP_ROWS.iter().zip(values) {
                 table.record(Contender::Redb, label, *unit, value);

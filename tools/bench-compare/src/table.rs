@@ -18,6 +18,8 @@ pub enum Unit {
     Bytes,
     /// Mebibytes, whole.
     Mebibytes,
+    /// A count, whole.
+    Count,
 }
 
 /// A goal of the issue for a row.
@@ -245,7 +247,9 @@ impl Spread {
 
 fn show(value: f64, unit: Unit) -> String {
     match unit {
-        Unit::PerSecond | Unit::Bytes | Unit::Mebibytes => group_thousands(value.round() as u64),
+        Unit::PerSecond | Unit::Bytes | Unit::Mebibytes | Unit::Count => {
+            group_thousands(value.round() as u64)
+        }
         Unit::Milliseconds => format!("{value:.2}"),
     }
 }
