@@ -80,18 +80,10 @@ impl Contender {
     /// database for the others (`baseline_connections` is the baseline's pool size).
     pub async fn open(self, dir: &Path, baseline_connections: usize) -> Result<Opened, Error> {
         Ok(match self {
-            Contender::Redb | Contender::Sled => {
-                let engine = if self == Contender::Redb {
-                    EngineKind::Redb
-                } else {
-                    EngineKind::Sled
-                };
-                let store = EmbeddedStore::open(dir, Some(engine), system_clock())?;
-                Opened::Embedded {
-                    store: Arc::new(store),
-                    dir: dir.to_path_buf(),
-                }
-            }
+            Contender::Redb | Contender::Sled => Opened::Embedded {
+                store: Arc::new(self.open_embedded(dir)?),
+                dir: dir.to_path_buf(),
+            },
             Contender::Postgres => {
                 let database = ScratchDatabase::create().await?;
                 let store = PgStore::connect(&database.config()).await?;
@@ -114,17 +106,20 @@ impl Contender {
 }
 
 impl Contender {
+    /// The embedded store of redb or sled in `dir`, created if new.
+    fn open_embedded(self, dir: &Path) -> Result<EmbeddedStore, Error> {
+        let engine = match self {
+            Contender::Sled => EngineKind::Sled,
+            _ => EngineKind::Redb,
+        };
+        Ok(EmbeddedStore::open(dir, Some(engine), system_clock())?)
+    }
+
     /// Opens the log that [`Opened::place`] names (written by another process) for reading.
     pub async fn attach(self, place: &str) -> Result<Pages, Error> {
         Ok(match self {
             Contender::Redb | Contender::Sled => {
-                let engine = if self == Contender::Redb {
-                    EngineKind::Redb
-                } else {
-                    EngineKind::Sled
-                };
-                let store = EmbeddedStore::open(Path::new(place), Some(engine), system_clock())?;
-                Pages::Verkstall(Arc::new(store))
+                Pages::Verkstall(Arc::new(self.open_embedded(Path::new(place))?))
             }
             Contender::Postgres => Pages::Verkstall(Arc::new(PgStore::connect(place).await?)),
             Contender::Baseline => Pages::Baseline(Reader::open(place).await?),
