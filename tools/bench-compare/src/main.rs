@@ -1,0 +1,679 @@
+//! `bench-compare`: verkstall beside the baseline a municipality's team would build instead (a
+//! plain PostgreSQL events table with a JSONB payload and a global sequence), on the same demo
+//! municipality, on one machine, in one run, as one Markdown table (issue 7).
+//!
+//! Contenders: verkstall's embedded store on redb and on sled, verkstall's PostgreSQL store,
+//! and the baseline. For each: durable appends by 1, 16 and 256 writers (one event per append
+//! with an expected version); the whole log replayed into the projections (the same fold for
+//! all), with its peak memory; the IVO report for a past quarter as of a past moment and open
+//! cases now, on the projection that replay built; bytes on disk per event beside the raw JSON;
+//! and HTTP mixed load against `verkstall serve` (by `bench-http`, when it is built). Each
+//! figure is the median of `--runs` with min–max. Run it with `--help` for the options.
+//!
+//! Honest by construction: nothing changes any store's durability (PostgreSQL keeps
+//! `synchronous_commit = on`; the header prints the server's settings), the embedded stores
+//! write to a real disk, the contenders take turns within each run, and every answer is checked
+//! — including that every contender's reports are the same, byte for byte.
+
+mod args;
+mod baseline;
+mod contender;
+mod http;
+mod measure;
+mod replay;
+mod table;
+
+/// The machine and disk helpers of `bench-store` (mounts, `du`, CPU ticks), shared rather than
+/// copied; this tool uses part of them.
+#[allow(dead_code)]
+#[path = "../../bench-store/src/machine.rs"]
+mod store_machine;
+/// `bench-store`'s number formatting, shared rather than copied; this tool uses part of it.
+#[allow(dead_code)]
+#[path = "../../bench-store/src/report.rs"]
+mod store_report;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use domain::NewEvent;
+
+use crate::args::{Args, Measurement, USAGE};
+use crate::contender::{Contender, LOAD_CHUNK_EVENTS, Opened};
+use crate::measure::{Decision, Questions};
+use crate::store_report::group_thousands;
+use crate::table::{Goal, Table, Unit};
+
+/// Anything that stops the benchmark.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The issue's goal: each throughput at least this many times the baseline's.
+const THROUGHPUT_RATIO_GOAL: f64 = 3.0;
+/// The issue's goal: replay at least this many events per second.
+const REPLAY_GOAL_EVENTS_PER_S: f64 = 1_000_000.0;
+/// The issue's goal: bytes on disk at most this many times the raw JSON.
+const DISK_GOAL_TIMES_RAW: f64 = 2.0;
+/// Above this share of CPU time going to other processes, the header warns.
+const BUSY_MACHINE_PERCENT: f64 = 10.0;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some(replay::CHILD_FLAG) {
+        return match replay::child_main(&argv[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("bench-compare (replay child): {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let args = match Args::parse(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("bench-compare: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench-compare: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Row labels, in table order.
+struct Labels {
+    appends: Vec<(usize, String, String, String)>,
+    replay: String,
+    replay_memory: String,
+    ivo: String,
+    open_cases: String,
+    disk: String,
+    raw: String,
+    load: String,
+}
+
+impl Labels {
+    fn new(writers: &[usize], questions: &Questions) -> Labels {
+        Labels {
+            appends: writers
+                .iter()
+                .map(|&w| {
+                    let name = format!(
+                        "durable append, {w} writer{}, 1 event/append",
+                        if w == 1 { "" } else { "s" }
+                    );
+                    (
+                        w,
+                        format!("{name}: events/s"),
+                        format!("{name}: p50 ms"),
+                        format!("{name}: p99 ms"),
+                    )
+                })
+                .collect(),
+            replay: "replay the whole log into the projections: events/s".into(),
+            replay_memory: "replay: peak RSS growth, MiB".into(),
+            ivo: format!(
+                "IVO report {} as of {} (on the replayed projection): ms",
+                questions.quarter,
+                domain::event::format_instant(&questions.as_of)
+            ),
+            open_cases: "open cases now (on the replayed projection): ms".into(),
+            disk: "on disk after the load: bytes/event".into(),
+            raw: "raw JSON of the events (import lines): bytes/event".into(),
+            load: format!(
+                "load (historical import, {} events per call): events/s",
+                group_thousands(LOAD_CHUNK_EVENTS as u64)
+            ),
+        }
+    }
+}
+
+/// HTTP rows: label, unit, and the field of the figures.
+const HTTP_ROWS: [(&str, Unit); 8] = [
+    ("HTTP mixed load: requests/s", Unit::PerSecond),
+    ("HTTP mixed load: p50 ms", Unit::Milliseconds),
+    ("HTTP mixed load: p99 ms", Unit::Milliseconds),
+    ("HTTP mixed load: appends/s", Unit::PerSecond),
+    ("HTTP mixed load: reads/s", Unit::PerSecond),
+    ("HTTP mixed load: append p99 ms", Unit::Milliseconds),
+    ("HTTP mixed load: read p99 ms", Unit::Milliseconds),
+    ("HTTP mixed load: failed requests", Unit::Count),
+];
+
+fn run(args: &Args) -> Result<(), Error> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "bench-compare: WARNING: a debug build; run with --release for figures that mean anything"
+        );
+    }
+    let (base, mount) = store_machine::choose_base(args.dir.as_deref())?;
+    let root = tempfile::Builder::new()
+        .prefix("bench-compare-")
+        .tempdir_in(&base)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let before = Before {
+        load: store_machine::load_average(),
+        cpu: store_machine::CpuTicks::now(),
+        at: Utc::now(),
+    };
+    let postgres = runtime.block_on(postgres_settings())?;
+    let questions = Questions::at(before.at)?;
+    let labels = Labels::new(&args.writers, &questions);
+    let mut table = Table::new();
+    declare_rows(&mut table, &labels);
+
+    // The demo, generated once, before any clock starts.
+    let mut options = demo::DemoOptions::new(args.seed, before.at);
+    options.decisions = args.scale;
+    eprintln!(
+        "generating the demo municipality: {} decisions …",
+        args.scale
+    );
+    let events = demo::generate(&options);
+    let raw_bytes: u64 = events
+        .iter()
+        .map(|e| serde_json::to_string(e).map(|line| line.len() as u64 + 1))
+        .sum::<Result<u64, _>>()?;
+    let total = events.len() as u64;
+    let raw_per_event = raw_bytes as f64 / total as f64;
+    let writers_max = args.writers.iter().copied().max().unwrap_or(1);
+    let streams = measure::pick_streams(&events, args.append_events, writers_max);
+    eprintln!(
+        "{} events, {raw_per_event:.0} bytes of JSON each; {} streams picked for the appends",
+        group_thousands(total),
+        streams.len()
+    );
+    table.goal(
+        &labels.disk,
+        Unit::Bytes,
+        Goal::AtMost(DISK_GOAL_TIMES_RAW * raw_per_event),
+        &format!(
+            "≤ {DISK_GOAL_TIMES_RAW}× raw ({} bytes)",
+            group_thousands((DISK_GOAL_TIMES_RAW * raw_per_event).round() as u64)
+        ),
+    );
+
+    let contenders = args.contenders.clone();
+    for c in Contender::ALL
+        .into_iter()
+        .filter(|c| !contenders.contains(c))
+    {
+        let why = if c.is_compiled() {
+            "not measured (`--contenders`)"
+        } else {
+            "not built (`--features sled`)"
+        };
+        for (label, unit) in table_rows(&labels) {
+            table.note(c, &label, unit, why);
+        }
+    }
+
+    // Load each contender once, then measure its disk. The embedded stores are closed (the
+    // replay children open them); the databases are kept until the end.
+    let mut loaded: Vec<Loaded> = Vec::new();
+    for &contender in &contenders {
+        let dir = root.path().join(format!("log-{contender}"));
+        let opened = runtime.block_on(load(contender, &dir, &events))?;
+        let (opened, elapsed) = opened;
+        let disk = runtime.block_on(opened.disk_bytes())?;
+        eprintln!(
+            "{contender}: loaded in {:.1} s ({:.0} events/s), {:.0} bytes/event on disk",
+            elapsed.as_secs_f64(),
+            total as f64 / elapsed.as_secs_f64(),
+            disk as f64 / total as f64
+        );
+        table.record(
+            contender,
+            &labels.load,
+            Unit::PerSecond,
+            total as f64 / elapsed.as_secs_f64(),
+        );
+        table.record(
+            contender,
+            &labels.disk,
+            Unit::Bytes,
+            disk as f64 / total as f64,
+        );
+        table.record(contender, &labels.raw, Unit::Bytes, raw_per_event);
+        let place = opened.place();
+        let keep = matches!(opened, Opened::Postgres { .. } | Opened::Baseline { .. });
+        loaded.push(Loaded {
+            contender,
+            place,
+            events: total,
+            _database: keep.then_some(opened),
+        });
+    }
+    drop(events);
+
+    // Replays and reports, contenders taking turns within each run.
+    let replay_runs = if args.measure.contains(&Measurement::Replay) {
+        args.runs
+    } else {
+        0
+    };
+    for run in 1..=replay_runs {
+        let mut first_answers: Option<(Contender, u64, u64)> = None;
+        for log in &loaded {
+            let contender = log.contender;
+            let replayed = replay::in_child(contender, &log.place, log.events, questions.now)?;
+            let (ivo, ivo_items, ivo_digest) = replayed.ivo;
+            let (open, open_items, open_digest) = replayed.open_cases;
+            eprintln!(
+                "run {run}/{} {contender}: replay {:.2} s, peak RSS +{} MiB; IVO report {ivo_items} items in {:.1} ms; \
+                 {open_items} open cases in {:.1} ms",
+                args.runs,
+                replayed.elapsed.as_secs_f64(),
+                replayed.peak_rss_growth >> 20,
+                ivo.as_secs_f64() * 1000.0,
+                open.as_secs_f64() * 1000.0,
+            );
+            match first_answers {
+                None => first_answers = Some((contender, ivo_digest, open_digest)),
+                Some((first, first_ivo, first_open)) => {
+                    if first_ivo != ivo_digest || first_open != open_digest {
+                        return Err(format!(
+                            "{contender}'s reports differ from {first}'s: the replays disagree"
+                        )
+                        .into());
+                    }
+                }
+            }
+            table.record(
+                contender,
+                &labels.replay,
+                Unit::PerSecond,
+                log.events as f64 / replayed.elapsed.as_secs_f64(),
+            );
+            table.record(
+                contender,
+                &labels.replay_memory,
+                Unit::Mebibytes,
+                replayed.peak_rss_growth as f64 / f64::from(1 << 20),
+            );
+            table.record(
+                contender,
+                &labels.ivo,
+                Unit::Milliseconds,
+                ivo.as_secs_f64() * 1000.0,
+            );
+            table.record(
+                contender,
+                &labels.open_cases,
+                Unit::Milliseconds,
+                open.as_secs_f64() * 1000.0,
+            );
+        }
+    }
+
+    // HTTP mixed load on the redb data directory, once its store is closed.
+    let redb_dir = root.path().join(format!("log-{}", Contender::Redb));
+    let http_asked =
+        args.measure.contains(&Measurement::Http) && contenders.contains(&Contender::Redb);
+    let http = http_load(args, http_asked, &redb_dir, root.path(), &mut table);
+    drop(loaded);
+
+    // Durable appends, each into a fresh store.
+    let append_runs = if args.measure.contains(&Measurement::Append) {
+        args.runs
+    } else {
+        0
+    };
+    for run in 1..=append_runs {
+        for &(writers, ref rate, ref p50, ref p99) in &labels.appends {
+            for &contender in &contenders {
+                let dir = root
+                    .path()
+                    .join(format!("append-{run}-{writers}-{contender}"));
+                let result = runtime.block_on(append(contender, &dir, writers, &streams))?;
+                eprintln!(
+                    "run {run}/{} {contender}: {writers} writers: {} events in {:.2} s, {:.0} events/s, \
+                     p50 {:.2} ms, p99 {:.2} ms",
+                    args.runs,
+                    result.events,
+                    result.elapsed.as_secs_f64(),
+                    result.events_per_s(),
+                    result.latency_ms(50.0),
+                    result.latency_ms(99.0),
+                );
+                table.record(contender, rate, Unit::PerSecond, result.events_per_s());
+                table.record(contender, p50, Unit::Milliseconds, result.latency_ms(50.0));
+                table.record(contender, p99, Unit::Milliseconds, result.latency_ms(99.0));
+                if dir.exists() {
+                    std::fs::remove_dir_all(&dir)?;
+                }
+            }
+        }
+    }
+
+    let header = header(
+        args, &root, &mount, &before, &postgres, total, raw_bytes, &http,
+    );
+    let mut text = format!("{header}\n{}", table.render());
+    let misses = table.misses();
+    if !misses.is_empty() {
+        text.push_str("\nGoals missed:\n");
+        for miss in &misses {
+            text.push_str(&format!("- {miss}\n"));
+        }
+    }
+    print!("{text}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &text).map_err(|e| format!("--out {}: {e}", out.display()))?;
+    }
+    Ok(())
+}
+
+/// A loaded log: where a replay child finds it, and what keeps it (a scratch database).
+struct Loaded {
+    contender: Contender,
+    place: String,
+    events: u64,
+    /// The open store of a database contender: dropping it drops the database.
+    _database: Option<Opened>,
+}
+
+/// Creates the rows in table order, with their goals.
+fn declare_rows(table: &mut Table, labels: &Labels) {
+    for (label, unit) in table_rows(labels) {
+        table.note(Contender::Redb, &label, unit, "–");
+    }
+    for (_, rate, _, _) in &labels.appends {
+        table.goal(
+            rate,
+            Unit::PerSecond,
+            Goal::RatioAtLeast(THROUGHPUT_RATIO_GOAL),
+            &format!("≥ {THROUGHPUT_RATIO_GOAL}× baseline"),
+        );
+    }
+    table.goal(
+        &labels.replay,
+        Unit::PerSecond,
+        Goal::AtLeast(REPLAY_GOAL_EVENTS_PER_S),
+        &format!(
+            "≥ {} events/s",
+            group_thousands(REPLAY_GOAL_EVENTS_PER_S as u64)
+        ),
+    );
+}
+
+/// Every row but the HTTP ones, in table order.
+fn table_rows(labels: &Labels) -> Vec<(String, Unit)> {
+    let mut rows = Vec::new();
+    for (_, rate, p50, p99) in &labels.appends {
+        rows.push((rate.clone(), Unit::PerSecond));
+        rows.push((p50.clone(), Unit::Milliseconds));
+        rows.push((p99.clone(), Unit::Milliseconds));
+    }
+    rows.extend([
+        (labels.replay.clone(), Unit::PerSecond),
+        (labels.replay_memory.clone(), Unit::Mebibytes),
+        (labels.ivo.clone(), Unit::Milliseconds),
+        (labels.open_cases.clone(), Unit::Milliseconds),
+        (labels.disk.clone(), Unit::Bytes),
+        (labels.raw.clone(), Unit::Bytes),
+        (labels.load.clone(), Unit::PerSecond),
+    ]);
+    rows
+}
+
+/// Opens a fresh store of `contender` and loads the demo into it, one chunk per call; the
+/// time of the calls alone.
+async fn load(
+    contender: Contender,
+    dir: &Path,
+    events: &[NewEvent],
+) -> Result<(Opened, std::time::Duration), Error> {
+    let mut opened = contender.open(dir, 1).await?;
+    let started = Instant::now();
+    for chunk in events.chunks(LOAD_CHUNK_EVENTS) {
+        opened.load(chunk).await?;
+    }
+    let elapsed = started.elapsed();
+    let stored = opened.events().await?;
+    if stored != events.len() as u64 {
+        return Err(format!(
+            "{contender} holds {stored} events after loading {}",
+            events.len()
+        )
+        .into());
+    }
+    Ok((opened, elapsed))
+}
+
+/// One append measurement into a fresh store; the store is closed (and a scratch database
+/// dropped) before returning.
+async fn append(
+    contender: Contender,
+    dir: &Path,
+    writers: usize,
+    streams: &[Decision],
+) -> Result<measure::AppendRun, Error> {
+    let opened = contender.open(dir, writers).await?;
+    let result = measure::appends(&opened.appender(), writers, streams).await?;
+    let stored = opened.events().await?;
+    if stored != result.events {
+        return Err(format!(
+            "{contender} holds {stored} events after {} appends",
+            result.events
+        )
+        .into());
+    }
+    Ok(result)
+}
+
+/// What `bench-http` measured, or why it did not run.
+type HttpOutcome = Result<(PathBuf, usize), String>;
+
+/// Runs the HTTP mixed load `--runs` times against `verkstall serve` on `data` (when `asked`),
+/// recording the figures in the redb column and why there are none elsewhere.
+fn http_load(args: &Args, asked: bool, data: &Path, root: &Path, table: &mut Table) -> HttpOutcome {
+    for (label, unit) in HTTP_ROWS {
+        table.note(Contender::Baseline, label, unit, "n/a (no server)");
+        table.note(
+            Contender::Sled,
+            label,
+            unit,
+            "not measured (serve runs on redb here)",
+        );
+        table.note(
+            Contender::Postgres,
+            label,
+            unit,
+            "not measured (serve has no PostgreSQL option)",
+        );
+    }
+    let outcome = (|| -> Result<(PathBuf, usize), String> {
+        if !asked {
+            return Err("not asked for (`--measure`, `--contenders`)".into());
+        }
+        let bench_http = http::locate(args.bench_http.as_deref(), "bench-http", true)?;
+        let verkstall = http::locate(args.verkstall.as_deref(), "verkstall", false)
+            .map_err(|why| format!("{why} (cargo build --release -p verkstall)"))?;
+        eprintln!("starting verkstall serve on the redb log …");
+        let server = http::Server::start(&verkstall, data, &root.join("serve.log"))
+            .map_err(|e| e.to_string())?;
+        for run in 1..=args.runs {
+            let figures = server
+                .load(&bench_http, args.http_seconds, args.http_connections)
+                .map_err(|e| e.to_string())?;
+            eprintln!("run {run}/{}: HTTP mixed load: {figures:?}", args.runs);
+            let values = [
+                figures.requests_per_s,
+                figures.p50_ms,
+                figures.p99_ms,
+                figures.appends_per_s,
+                figures.reads_per_s,
+                figures.append_p99_ms,
+                figures.read_p99_ms,
+                figures.errors,
+            ];
+            for ((label, unit), value) in HTTP_ROWS.iter().zip(values) {
+                table.record(Contender::Redb, label, *unit, value);
+            }
+            if figures.errors > 0.0 {
+                eprintln!("run {run}: bench-http counted {} errors", figures.errors);
+            }
+        }
+        Ok((bench_http, args.http_connections))
+    })();
+    if let Err(why) = &outcome {
+        eprintln!("HTTP mixed load not measured: {why}");
+        for (label, unit) in HTTP_ROWS {
+            table.note(
+                Contender::Redb,
+                label,
+                unit,
+                "not measured (the header says why)",
+            );
+        }
+    }
+    outcome
+}
+
+/// The PostgreSQL server's settings that decide what its figures mean.
+async fn postgres_settings() -> Result<String, Error> {
+    let database = store_postgres::ScratchDatabase::create().await?;
+    let (client, connection) =
+        tokio_postgres::connect(&database.config(), tokio_postgres::NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let mut settings = Vec::new();
+    for name in [
+        "server_version",
+        "synchronous_commit",
+        "fsync",
+        "wal_sync_method",
+        "shared_buffers",
+        "data_directory",
+    ] {
+        let value: String = match client.query_one(&format!("SHOW {name}"), &[]).await {
+            Ok(row) => row.get(0),
+            Err(_) => "(not shown to this user)".into(),
+        };
+        settings.push(format!("{name} = {value}"));
+    }
+    drop(client);
+    let _ = driver.await;
+    Ok(settings.join(", "))
+}
+
+/// The machine's state when the benchmark started.
+struct Before {
+    load: String,
+    cpu: store_machine::CpuTicks,
+    at: DateTime<Utc>,
+}
+
+/// What ran, where, and how the figures were taken.
+#[allow(clippy::too_many_arguments)]
+fn header(
+    args: &Args,
+    root: &tempfile::TempDir,
+    mount: &store_machine::Mount,
+    before: &Before,
+    postgres: &str,
+    events: u64,
+    raw_bytes: u64,
+    http: &HttpOutcome,
+) -> String {
+    let (others, steal) = store_machine::CpuTicks::now().others_and_steal_since(before.cpu);
+    let features = if Contender::Sled.is_compiled() {
+        " --features sled"
+    } else {
+        ""
+    };
+    let argv: Vec<String> = std::env::args()
+        .skip(1)
+        .map(|a| {
+            if a.contains(char::is_whitespace) {
+                format!("'{a}'")
+            } else {
+                a
+            }
+        })
+        .collect();
+    let command = format!(
+        "cargo run --release -p bench-compare{features} -- {}",
+        argv.join(" ")
+    );
+    let build = if cfg!(debug_assertions) {
+        "**debug build: these figures mean nothing**"
+    } else {
+        "release build"
+    };
+    let disk = if mount.is_memory() {
+        format!(
+            "**{} is in memory: fsync costs nothing, the embedded append figures are not durable ones**",
+            mount.fs_type
+        )
+    } else {
+        "a disk, not tmpfs".to_owned()
+    };
+    let busy = if others + steal > BUSY_MACHINE_PERCENT {
+        format!(
+            "- **The machine was busy**: other processes used {others:.0} % of its CPU time and the hypervisor stole {steal:.0} %; \
+             every rate is a lower bound, for every contender alike (they took turns).\n"
+        )
+    } else {
+        String::new()
+    };
+    let writers: Vec<String> = args.writers.iter().map(|w| w.to_string()).collect();
+    let http = match http {
+        Ok((path, connections)) => format!(
+            "`{}` against `verkstall serve` on the redb log, {connections} connections, {} s per run (tokens: registrar, auditor)",
+            path.display(),
+            args.http_seconds
+        ),
+        Err(why) => format!("not measured: {why}"),
+    };
+    format!(
+        "## verkstall beside a plain PostgreSQL events table ({} decisions, {} events)\n\
+         \n\
+         - Command: `{command}` ({build})\n\
+         - Machine: {}; load average {} at the start, {} at the end; started {}\n\
+         - PostgreSQL (verkstall's store and the baseline, scratch databases on one server): {postgres}\n\
+         - Embedded data under `{}` on {} ({}, mounted at `{}`): {disk}\n\
+         - Each cell: median of {} run(s) (min–max); contenders take turns within each run. Ratio = verkstall (redb) ÷ baseline.\n\
+         - The log: the demo municipality (seed {}), {} bytes of JSON Lines as `verkstall import --keep-recorded-at` takes them, \
+         loaded once per contender in calls of {} events (the baseline: one transaction per call, {} rows per INSERT, as verkstall's PostgreSQL store inserts).\n\
+         - Appends: {} events of whole demo streams, one event per append with the expected version, by {} concurrent writers (tokio tasks), \
+         each into a fresh store; verkstall acknowledges after its group commit is durable, the baseline after its INSERT commits \
+         (its own transaction, `synchronous_commit = on`, a pool of up to {} connections shared by the writers, conflicts caught by `unique(stream_id, version)`).\n\
+         - Replay: each in a fresh process of its own (this program, `--replay-child`): the whole log read in position order, {} per page, decoded, folded by `projections::Projection::apply` and indexed; \
+         verkstall through `live::catch_up`, the baseline by `SELECT … ORDER BY position` with the JSONB payload parsed by the domain's parser, \
+         the next page read while this one folds. Peak RSS growth: the child's `VmHWM` after the replay minus its `VmRSS` before.\n\
+         - Reports: computed on the projection each replay built, so they measure the fold's state, not the store; every contender's answers are checked to be byte-identical.\n\
+         - Disk: `du` of the data directory (redb, sled); `pg_total_relation_size` of the tables with their indexes and TOAST (PostgreSQL; the server's WAL not counted).\n\
+         - HTTP mixed load: {http}\n{busy}",
+        group_thousands(u64::from(args.scale)),
+        group_thousands(events),
+        store_machine::describe(),
+        before.load,
+        store_machine::load_average(),
+        before.at.format("%Y-%m-%d %H:%M UTC"),
+        root.path().display(),
+        mount.device,
+        mount.fs_type,
+        mount.mount_point,
+        args.runs,
+        args.seed,
+        group_thousands(raw_bytes),
+        group_thousands(LOAD_CHUNK_EVENTS as u64),
+        group_thousands(store_postgres::INSERT_CHUNK_ROWS as u64),
+        group_thousands(args.append_events),
+        writers.join(", "),
+        baseline::POOL_CONNECTIONS_MAX,
+        group_thousands(live::CATCH_UP_PAGE_EVENTS as u64),
+    )
+}
