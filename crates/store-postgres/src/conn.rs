@@ -46,6 +46,9 @@ pub(crate) async fn lost(client: &Client) -> bool {
 pub(crate) struct Reader {
     config: String,
     client: tokio::sync::Mutex<Arc<Client>>,
+    /// The highest position seen settled: the horizon never goes back below it, so its query
+    /// looks only above it (see `read::horizon`).
+    pub(crate) floor: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Reader {
@@ -53,6 +56,7 @@ impl Reader {
         Reader {
             config: config.to_owned(),
             client: tokio::sync::Mutex::new(Arc::new(client)),
+            floor: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
     }
 

@@ -77,7 +77,7 @@ pub(crate) async fn follow(reader: Arc<Reader>, head: Arc<watch::Sender<u64>>, w
     let mut lag_step = Duration::from_millis(1);
     loop {
         let now = match reader.client().await {
-            Ok(client) => horizon(&client).await,
+            Ok(client) => horizon(&client, &reader.floor).await,
             Err(error) => Err(error),
         };
         let wait = match now {

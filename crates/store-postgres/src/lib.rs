@@ -83,6 +83,7 @@ mod tx;
 mod verify;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -178,7 +179,7 @@ impl PgStore {
         tasks.push(
             tokio::spawn(follow::listen(config.to_owned(), Arc::clone(&wake))).abort_handle(),
         );
-        let start = read::horizon(&*reader.client().await?).await?;
+        let start = read::horizon(&*reader.client().await?, &reader.floor).await?;
         let head = Arc::new(watch::channel(start.settled).0);
         tasks.push(
             tokio::spawn(follow::follow(
@@ -219,17 +220,21 @@ impl PgStore {
 
     /// Runs `read` on the reading connection; when it fails because that connection was lost,
     /// once more on a new one (a read changes nothing, so running it again is always safe).
-    async fn reading<T, F>(&self, read: impl Fn(Arc<Client>) -> F) -> Result<T, StoreError>
+    async fn reading<T, F>(
+        &self,
+        read: impl Fn(Arc<Client>, Arc<AtomicU64>) -> F,
+    ) -> Result<T, StoreError>
     where
         F: std::future::Future<Output = Result<T, StoreError>>,
     {
         let client = self.reader().await?;
-        match read(Arc::clone(&client)).await {
+        let floor = &self.reader.floor;
+        match read(Arc::clone(&client), Arc::clone(floor)).await {
             Err(error @ StoreError::Backend { .. }) => {
                 if !conn::lost(&client).await {
                     return Err(error);
                 }
-                read(self.reader.replace(&client).await?).await
+                read(self.reader.replace(&client).await?, Arc::clone(floor)).await
             }
             other => other,
         }
@@ -238,8 +243,12 @@ impl PgStore {
 
 /// The position readers read up to (waiting a little for a lagging horizon), or with `as_of`
 /// the last one recorded by then.
-async fn upto(client: &Client, as_of: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
-    let settled = read::settled(client).await?.settled;
+async fn upto(
+    client: &Client,
+    floor: &AtomicU64,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<u64, StoreError> {
+    let settled = read::settled(client, floor).await?.settled;
     match as_of {
         Some(as_of) => read::position_as_of(client, settled, as_of).await,
         None => Ok(settled),
@@ -290,9 +299,9 @@ impl EventStore for PgStore {
         decision_id: DecisionId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.reading(
-            move |c| async move { read::stream(&c, decision_id, upto(&c, as_of).await?).await },
-        )
+        self.reading(move |c, floor| async move {
+            read::stream(&c, decision_id, upto(&c, &floor, as_of).await?).await
+        })
         .await
     }
 
@@ -302,8 +311,8 @@ impl EventStore for PgStore {
         limit: usize,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.reading(move |c| async move {
-            read::events(&c, after, upto(&c, as_of).await?, limit).await
+        self.reading(move |c, floor| async move {
+            read::events(&c, after, upto(&c, &floor, as_of).await?, limit).await
         })
         .await
     }
@@ -313,21 +322,21 @@ impl EventStore for PgStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        self.reading(
-            move |c| async move { read::lines(&c, after, upto(&c, None).await?, limit).await },
-        )
+        self.reading(move |c, floor| async move {
+            read::lines(&c, after, upto(&c, &floor, None).await?, limit).await
+        })
         .await
     }
 
     async fn position_as_of(&self, as_of: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.reading(move |c| async move { upto(&c, Some(as_of)).await })
+        self.reading(move |c, floor| async move { upto(&c, &floor, Some(as_of)).await })
             .await
     }
 
     async fn head(&self) -> Result<Head, StoreError> {
-        self.reading(|c| async move {
+        self.reading(|c, floor| async move {
             let c = &*c;
-            let now = read::settled(c).await?;
+            let now = read::settled(c, &floor).await?;
             if now.settled == 0 {
                 return Ok(Head {
                     position: 0,
@@ -353,7 +362,7 @@ impl EventStore for PgStore {
 
     async fn checkpoint(&self, subscriber: &str) -> Result<u64, StoreError> {
         let subscriber = subscriber.to_owned();
-        self.reading(|c| {
+        self.reading(|c, _| {
             let subscriber = subscriber.clone();
             async move {
                 let row = c
@@ -377,10 +386,10 @@ impl EventStore for PgStore {
         }
         // Saving again what was saved changes nothing: safe to run twice.
         let subscriber = subscriber.to_owned();
-        self.reading(|c| {
+        self.reading(|c, floor| {
             let subscriber = subscriber.clone();
             async move {
-                let committed = read::horizon(&c).await?.committed;
+                let committed = read::horizon(&c, &floor).await?.committed;
                 if position > committed {
                     return Err(StoreError::Invalid(format!(
                         "a checkpoint at position {position} is beyond the log's head ({committed})"

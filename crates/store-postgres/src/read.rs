@@ -11,6 +11,7 @@
 //! answers with the settled prefix alone: shorter, never with a hole. Nothing is ever skipped on
 //! a timer; the wait only decides how fresh an answer is.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -38,21 +39,30 @@ pub(crate) struct Horizon {
     pub settled: u64,
 }
 
-/// The head and the horizon now.
-pub(crate) async fn horizon(client: &Client) -> Result<Horizon, StoreError> {
-    let row = client
-        .query_one(
-            "SELECT h.position, h.recorded_at,
-                    (SELECT min(e.position) FROM verkstall.events e
-                     WHERE e.tx >= pg_snapshot_xmin(pg_current_snapshot()))
-             FROM verkstall.head h",
-            &[],
-        )
-        .await
-        .map_err(db)?;
+/// The head, its `recorded_at`, and the first event above `$1` not yet settled for readers.
+pub(crate) const HORIZON_SQL: &str = "SELECT h.position, h.recorded_at,
+        (SELECT min(e.position) FROM verkstall.events e
+         WHERE e.position > $1
+           AND e.tx >= pg_snapshot_xmin(pg_current_snapshot()))
+     FROM verkstall.head h";
+
+/// The head and the horizon now. `floor` is the highest position this reader has seen settled:
+/// the first unsettled event lies above it, so the query looks only there.
+///
+/// Why that is exact: a transaction's id is below every later transaction's, so the oldest
+/// running one — `pg_snapshot_xmin` — only ever moves forward. Every event at or below a position
+/// once found settled had a transaction id below the xmin of then, so below every later xmin:
+/// it can never be an event of `tx >= xmin` again. Without the bound, PostgreSQL plans the
+/// `min(position)` as a walk of the whole primary key from position 1, filtering on `tx`: a
+/// scan of the whole log on every read, which made a full replay grow with the square of the
+/// log.
+pub(crate) async fn horizon(client: &Client, floor: &AtomicU64) -> Result<Horizon, StoreError> {
+    let above = i64::try_from(floor.load(Ordering::Acquire)).unwrap_or(i64::MAX);
+    let row = client.query_one(HORIZON_SQL, &[&above]).await.map_err(db)?;
     let committed = to_u64(row.get(0));
     let unsettled: Option<i64> = row.get(2);
     let settled = unsettled.map_or(committed, |first| to_u64(first - 1).min(committed));
+    floor.fetch_max(settled, Ordering::AcqRel);
     Ok(Horizon {
         committed,
         committed_at: row.get(1),
@@ -62,8 +72,8 @@ pub(crate) async fn horizon(client: &Client) -> Result<Horizon, StoreError> {
 
 /// The horizon once it has reached the head committed when asked (read your own writes), or,
 /// after [`SETTLE_WAIT_MAX`], as far as it got.
-pub(crate) async fn settled(client: &Client) -> Result<Horizon, StoreError> {
-    let first = horizon(client).await?;
+pub(crate) async fn settled(client: &Client, floor: &AtomicU64) -> Result<Horizon, StoreError> {
+    let first = horizon(client, floor).await?;
     if first.settled >= first.committed {
         return Ok(first);
     }
@@ -71,7 +81,7 @@ pub(crate) async fn settled(client: &Client) -> Result<Horizon, StoreError> {
     let mut step = SETTLE_STEP_FIRST;
     loop {
         tokio::time::sleep(step).await;
-        let now = horizon(client).await?;
+        let now = horizon(client, floor).await?;
         if now.settled >= first.committed || started.elapsed() >= SETTLE_WAIT_MAX {
             if now.settled < first.committed {
                 tracing::warn!(

@@ -125,7 +125,7 @@ impl PgStore {
         &self,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<Result<VerifyReport, Damage>, StoreError> {
-        let horizon = read::settled(&*self.reader().await?).await?;
+        let horizon = read::settled(&*self.reader().await?, &self.reader.floor).await?;
         let total = horizon.settled;
         let damage = |position: u64, detail: &str| {
             Ok(Err(Damage {
