@@ -28,10 +28,6 @@ mod table;
 #[allow(dead_code)]
 #[path = "../../bench-store/src/machine.rs"]
 mod store_machine;
-/// `bench-store`'s number formatting, shared rather than copied; this tool uses part of it.
-#[allow(dead_code)]
-#[path = "../../bench-store/src/report.rs"]
-mod store_report;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,7 +39,7 @@ use domain::NewEvent;
 use crate::args::{Args, Measurement, USAGE};
 use crate::contender::{Contender, LOAD_CHUNK_EVENTS, Opened};
 use crate::measure::{Decision, Questions};
-use crate::store_report::group_thousands;
+use crate::store_machine::group_thousands;
 use crate::table::{Goal, Table, Unit};
 
 /// Anything that stops the benchmark.

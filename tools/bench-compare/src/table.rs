@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::contender::Contender;
-use crate::store_report::group_thousands;
+use crate::store_machine::group_thousands;
 
 /// How a row's numbers are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -248,3 +248,16 @@ pub fn bytes_written() -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// `1234567` as `1 234 567`, as Swedish (and the issue) write it.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}

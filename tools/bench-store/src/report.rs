@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::args::Engine;
+pub use crate::machine::group_thousands;
 
 /// How a row's numbers are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,19 +181,6 @@ fn show(value: f64, unit: Unit) -> String {
         Unit::Microseconds => format!("{value:.1}"),
         Unit::Percent => format!("{value:.0} %"),
     }
-}
-
-/// `1234567` as `1 234 567`, as Swedish (and the issue) write it.
-pub fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
