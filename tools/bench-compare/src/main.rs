@@ -589,19 +589,9 @@ fn header(
     } else {
         ""
     };
-    let argv: Vec<String> = std::env::args()
-        .skip(1)
-        .map(|a| {
-            if a.contains(char::is_whitespace) {
-                format!("'{a}'")
-            } else {
-                a
-            }
-        })
-        .collect();
     let command = format!(
         "cargo run --release -p bench-compare{features} -- {}",
-        argv.join(" ")
+        store_machine::quoted_args()
     );
     let build = if cfg!(debug_assertions) {
         "**debug build: these figures mean nothing**"

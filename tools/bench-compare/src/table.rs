@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::contender::Contender;
-use crate::store_machine::group_thousands;
+use crate::store_machine::{Spread, group_thousands};
 
 /// How a row's numbers are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,31 +218,6 @@ impl Row {
 
 fn mark(met: bool) -> &'static str {
     if met { " ✓" } else { " ✗" }
-}
-
-/// Median, min and max of a row's runs.
-struct Spread {
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Spread {
-    fn of(values: &[f64]) -> Option<Spread> {
-        let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let median = match n {
-            0 => return None,
-            _ if n % 2 == 1 => sorted[n / 2],
-            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-        };
-        Some(Spread {
-            median,
-            min: sorted[0],
-            max: sorted[n - 1],
-        })
-    }
 }
 
 fn show(value: f64, unit: Unit) -> String {

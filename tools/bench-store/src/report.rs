@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::args::Engine;
+use crate::machine::Spread;
 pub use crate::machine::group_thousands;
 
 /// How a row's numbers are shown.
@@ -145,31 +146,6 @@ impl Table {
             }
         }
         misses
-    }
-}
-
-/// Median, min and max of a row's runs.
-struct Spread {
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Spread {
-    fn of(values: &[f64]) -> Option<Spread> {
-        let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let median = match n {
-            0 => return None,
-            _ if n % 2 == 1 => sorted[n / 2],
-            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-        };
-        Some(Spread {
-            median,
-            min: sorted[0],
-            max: sorted[n - 1],
-        })
     }
 }
 
