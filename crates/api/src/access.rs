@@ -142,7 +142,7 @@ impl AccessLog {
         let mut line = canonical;
         line.pop(); // the closing brace; the hash is the last field
         line.extend_from_slice(br#","hash":""#);
-        line.extend_from_slice(crate::auth::to_hex(&hash).as_bytes());
+        line.extend_from_slice(store::encode_hex(&hash).as_bytes());
         line.extend_from_slice(b"\"}\n");
         let written = chained
             .file
@@ -274,7 +274,7 @@ pub fn verify_access_log(data_dir: &Path) -> std::io::Result<AccessLogCheck> {
     Ok(AccessLogCheck {
         entries: walk.entries,
         chained: walk.chained,
-        head: crate::auth::to_hex(&walk.last),
+        head: store::encode_hex(&walk.last),
         damage: walk.damage,
     })
 }

@@ -184,17 +184,7 @@ pub enum TokenError {
 
 /// The lowercase hex SHA-256 of a token.
 pub fn token_hash(token: &str) -> String {
-    to_hex(&Sha256::digest(token.as_bytes()))
-}
-
-/// Bytes as lowercase hex.
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut hex = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        write!(hex, "{b:02x}").expect("writing to a String cannot fail");
-    }
-    hex
+    store::encode_hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// The token file of a data directory.

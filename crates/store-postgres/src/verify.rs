@@ -8,8 +8,6 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use domain::rules::{StreamEvent, check_append};
-use domain::time::business_date;
 use domain::{DecisionId, RecordedEvent};
 use store::{
     Damage, GENESIS_HASH, StoreError, VerifyReport, chain_hash, decode_line, decode_stored_line,
@@ -107,13 +105,8 @@ impl ChainWalk {
 
     /// The last hash, in hex.
     pub(crate) fn hash_hex(&self) -> String {
-        hex(&self.hash)
+        store::encode_hex(&self.hash)
     }
-}
-
-/// Lowercase hex, as the log writes hashes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl PgStore {
@@ -238,7 +231,7 @@ impl PgStore {
                     .first()
                     .is_some_and(|e| e.decision_id != event.decision_id)
                 {
-                    if let Err(found) = check_stream(&stream, decisions) {
+                    if let Err(found) = store::check_stored_stream(&stream, decisions) {
                         return Ok(Err(found));
                     }
                     stream.clear();
@@ -246,31 +239,6 @@ impl PgStore {
                 stream.push(event);
             }
         }
-        Ok(check_stream(&stream, decisions))
+        Ok(store::check_stored_stream(&stream, decisions))
     }
-}
-
-/// One stream (in version order) against the §6 rules, as it stands.
-fn check_stream(stream: &[RecordedEvent], decisions: &HashSet<DecisionId>) -> Result<(), Damage> {
-    let Some(first) = stream.first() else {
-        return Ok(());
-    };
-    let views: Vec<StreamEvent<'_>> = stream
-        .iter()
-        .map(|e| StreamEvent {
-            event_id: e.event_id,
-            occurred_on: e.occurred_on,
-            recorded_on: business_date(e.recorded_at),
-            data: &e.data,
-        })
-        .collect();
-    check_append(first.decision_id, &[], &views, &|d| decisions.contains(&d)).map_err(|violation| {
-        Damage {
-            position: stream
-                .iter()
-                .find(|e| e.event_id == violation.event_id)
-                .map_or(0, |e| e.position),
-            detail: format!("the stream breaks a rule: {violation}"),
-        }
-    })
 }

@@ -59,8 +59,8 @@ pub(crate) fn stored_line(canonical_without_hash: &[u8], hash: &[u8; 32]) -> Vec
     line
 }
 
-/// Lowercase hex.
-pub(crate) fn encode_hex(bytes: &[u8]) -> String {
+/// Lowercase hex, as the log writes hashes.
+pub fn encode_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {

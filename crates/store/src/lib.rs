@@ -39,11 +39,11 @@ pub use api::{
     Appended, AppendedEvent, EventStore, ExpectedVersion, Head, ImportOptions, Imported, Refusal,
     RefusalKind, StoreError,
 };
-pub use chain::{GENESIS_HASH, chain_hash, split_stored_line};
+pub use chain::{GENESIS_HASH, chain_hash, encode_hex, split_stored_line};
 pub use datadir::{DataDir, ENGINE_FILE_NAME};
 pub use embedded::{Clock, EmbeddedStore, decode_line, decode_stored_line, system_clock};
 pub use kv::EngineKind;
 pub use layout::{SUBSCRIBER_NAME_BYTES_MAX, Tail};
 pub use subscription::{Subscriber, SubscriptionHandle, SubscriptionOptions, SubscriptionStatus};
-pub use verify::{Damage, VerifyReport};
+pub use verify::{Damage, VerifyReport, check_stored_stream};
 pub use writer::{APPEND_BYTES_MAX, APPEND_EVENTS_MAX};

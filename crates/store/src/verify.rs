@@ -6,9 +6,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
 
-use domain::DecisionId;
-use domain::rules::{StreamEvent, check_append};
-use domain::time::business_date;
+use domain::rules::check_append;
+use domain::{DecisionId, RecordedEvent};
 
 use crate::api::StoreError;
 use crate::chain::{GENESIS_HASH, chain_hash_of_line, encode_hex};
@@ -142,23 +141,8 @@ impl EmbeddedStore {
         let decisions: HashSet<DecisionId> = versions.keys().copied().collect();
         for &decision_id in versions.keys() {
             let stream = read_stream_from(kv, decision_id, total)?;
-            let views: Vec<StreamEvent<'_>> = stream
-                .iter()
-                .map(|e| StreamEvent {
-                    event_id: e.event_id,
-                    occurred_on: e.occurred_on,
-                    recorded_on: business_date(e.recorded_at),
-                    data: &e.data,
-                })
-                .collect();
-            if let Err(violation) =
-                check_append(decision_id, &[], &views, &|d| decisions.contains(&d))
-            {
-                let position = stream
-                    .iter()
-                    .find(|e| e.event_id == violation.event_id)
-                    .map_or(0, |e| e.position);
-                return damage(position, format!("the stream breaks a rule: {violation}"));
+            if let Err(damaged) = check_stored_stream(&stream, &decisions) {
+                return Ok(Err(damaged));
             }
         }
         Ok(Ok(VerifyReport {
@@ -167,4 +151,26 @@ impl EmbeddedStore {
             head_hash: encode_hex(&previous_hash),
         }))
     }
+}
+
+/// One stored stream (in version order) against the §6 rules as it stands, `decisions` being
+/// every decision of the log (what a `replaces` may name): the damage names the event that
+/// breaks a rule. Every store's `verify` checks its streams with this.
+pub fn check_stored_stream(
+    stream: &[RecordedEvent],
+    decisions: &HashSet<DecisionId>,
+) -> Result<(), Damage> {
+    let Some(first) = stream.first() else {
+        return Ok(());
+    };
+    let views: Vec<_> = stream.iter().map(crate::staging::stream_event).collect();
+    check_append(first.decision_id, &[], &views, &|d| decisions.contains(&d)).map_err(|violation| {
+        Damage {
+            position: stream
+                .iter()
+                .find(|e| e.event_id == violation.event_id)
+                .map_or(0, |e| e.position),
+            detail: format!("the stream breaks a rule: {violation}"),
+        }
+    })
 }

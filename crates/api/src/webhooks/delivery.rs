@@ -287,10 +287,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!(
-        "sha256={}",
-        crate::auth::to_hex(&mac.finalize().into_bytes())
-    )
+    format!("sha256={}", store::encode_hex(&mac.finalize().into_bytes()))
 }
 
 /// A failed request, for people: what kind of failure and its innermost cause, never the URL
@@ -345,12 +342,12 @@ mod tests {
         let signed = signature("Jefe", 0, b"what do ya want for nothing?");
         let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").expect("any key");
         mac.update(b"0.what do ya want for nothing?");
-        let expected = crate::auth::to_hex(&mac.finalize().into_bytes());
+        let expected = store::encode_hex(&mac.finalize().into_bytes());
         assert_eq!(signed, format!("sha256={expected}"));
         let mut plain = Hmac::<Sha256>::new_from_slice(b"Jefe").expect("any key");
         plain.update(b"what do ya want for nothing?");
         assert_eq!(
-            crate::auth::to_hex(&plain.finalize().into_bytes()),
+            store::encode_hex(&plain.finalize().into_bytes()),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         assert_ne!(signature("Jefe", 1, b"x"), signature("Jefe", 2, b"x"));
