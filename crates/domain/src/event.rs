@@ -938,5 +938,7 @@ fn check_length(field: &str, text: &str, max: usize) -> Result<(), ParseError> {
 
 mod stored;
 
+pub use stored::StoredEnvelope;
+
 #[cfg(test)]
 mod tests;

@@ -21,6 +21,8 @@ pub mod quarter;
 pub mod redact;
 pub mod rules;
 pub mod schema;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod time;
 
 pub use codes::{Area, DelayReason, EndReason, Insats, Law, NoteKind, ReportKind};

@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use domain::RecordedEvent;
-use projections::{Projection, ProjectionError};
+use projections::{FoldEvent, Projection, ProjectionError};
 use store::{EventStore, StoreError, Subscriber};
 
 mod snapshot;
@@ -51,7 +51,9 @@ pub enum LiveError {
 /// Folds everything after the projection's head into it; `progress(done, total)` as it goes.
 /// Returns how many events were folded in.
 ///
-/// The next page is read (and decoded, on the store's threads) while this one is folded.
+/// It reads stored lines, not decoded events: the fold's reading of a line
+/// ([`FoldEvent::from_stored_line`]) skips what the projection does not keep. Each page is read
+/// (on the store's thread) while the one before is decoded, on every core, and folded.
 pub async fn catch_up(
     store: &dyn EventStore,
     projection: &mut Projection,
@@ -59,23 +61,104 @@ pub async fn catch_up(
 ) -> Result<u64, LiveError> {
     let total = store.head().await?.position;
     let start = projection.head();
-    let mut events = store
-        .read_all(projection.head(), CATCH_UP_PAGE_EVENTS, None)
+    let mut lines = store
+        .read_stored_lines(projection.head(), CATCH_UP_PAGE_EVENTS)
         .await?;
-    while let Some(last) = events.last().map(|e| e.position) {
-        let fold = async {
-            for event in &events {
-                projection.apply(event)?;
-            }
-            Ok::<(), ProjectionError>(())
-        };
-        // `read_all` starts its read when first polled, before the fold runs on this task.
-        let (next, folded) = tokio::join!(store.read_all(last, CATCH_UP_PAGE_EVENTS, None), fold);
+    while let Some(&(last, _)) = lines.last() {
+        let fold = async { fold_lines(projection, &lines) };
+        // `read_stored_lines` starts its read when first polled, before the fold runs on this
+        // task.
+        let (next, folded) =
+            tokio::join!(store.read_stored_lines(last, CATCH_UP_PAGE_EVENTS), fold);
         folded?;
         progress(projection.head(), total.max(projection.head()));
-        events = next?;
+        lines = next?;
     }
     Ok(projection.head() - start)
+}
+
+/// Lines per part of a page decoded at a time, at least.
+const DECODE_PART_LINES_MIN: usize = 1_000;
+/// Parts a page is decoded in, at most.
+const DECODE_PARTS_MAX: usize = 8;
+/// Threads decoding a page, at most.
+const DECODE_THREADS_MAX: usize = 4;
+
+/// Decodes a page of stored lines on other threads, one per core, and folds it in, in order,
+/// on this one: folding is the one part that cannot be shared, so this thread does nothing else.
+/// The page is cut into parts that the decoding threads take in turn, so folding starts as soon
+/// as the first part is decoded.
+fn fold_lines(projection: &mut Projection, lines: &[(u64, Vec<u8>)]) -> Result<(), LiveError> {
+    let parts = (lines.len() / DECODE_PART_LINES_MIN).clamp(1, DECODE_PARTS_MAX);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(DECODE_THREADS_MAX)
+        .min(parts);
+    if parts == 1 || threads == 1 {
+        for event in decode_lines(lines)? {
+            projection.fold(event)?;
+        }
+        return Ok(());
+    }
+    let parts: Vec<&[(u64, Vec<u8>)]> = lines.chunks(lines.len().div_ceil(parts)).collect();
+    let (senders, receivers): (Vec<_>, Vec<_>) = parts
+        .iter()
+        .map(|_| std::sync::mpsc::sync_channel(1))
+        .unzip();
+    std::thread::scope(|scope| {
+        let mut senders: Vec<_> = senders.into_iter().map(Some).collect();
+        for thread in 0..threads {
+            // This thread's turns: parts thread, thread + threads, …
+            let turns: Vec<_> = (thread..parts.len())
+                .step_by(threads)
+                .map(|part| (parts[part], senders[part].take()))
+                .collect();
+            scope.spawn(move || {
+                for (part, sender) in turns {
+                    let decoded = decode_lines(part);
+                    let failed = decoded.is_err();
+                    // The receiver is gone only when folding stopped at an error.
+                    if sender.is_some_and(|s| s.send(decoded).is_err()) || failed {
+                        return;
+                    }
+                }
+            });
+        }
+        for receiver in receivers {
+            let Ok(decoded) = receiver.recv() else {
+                // Only a decoding thread that panicked leaves a part unsent: the scope passes
+                // its panic on when this returns.
+                break;
+            };
+            for event in decoded? {
+                projection.fold(event)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The fold's reading of each line; a line that does not decode, or is not at its position,
+/// is damage in the store.
+fn decode_lines(lines: &[(u64, Vec<u8>)]) -> Result<Vec<FoldEvent<'_>>, StoreError> {
+    lines
+        .iter()
+        .map(|(position, line)| {
+            let position = *position;
+            let corrupt = |detail: String| StoreError::Corrupt { position, detail };
+            let text = std::str::from_utf8(line)
+                .map_err(|_| corrupt("the stored event is not UTF-8".into()))?;
+            let event = FoldEvent::from_stored_line(text)
+                .map_err(|e| corrupt(format!("the stored event does not parse: {e}")))?;
+            if event.fact.position != position {
+                return Err(corrupt(format!(
+                    "the event stored here says position {}",
+                    event.fact.position
+                )));
+            }
+            Ok(event)
+        })
+        .collect()
 }
 
 /// Whether a saved projection belongs to this log: its head exists and carries its hash.
@@ -193,5 +276,83 @@ impl Subscriber for ProjectionSubscriber {
                 .store(head, std::sync::atomic::Ordering::Release);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use domain::{EventType, NewEvent, RecordedEvent};
+
+    use super::*;
+
+    /// `count` stored lines of one decision's grant followed by notes.
+    fn lines(count: u64) -> Vec<(u64, Vec<u8>)> {
+        (1..=count)
+            .map(|position| {
+                let event_type = if position == 1 {
+                    EventType::DecisionGranted
+                } else {
+                    EventType::NoteRecorded
+                };
+                let new =
+                    NewEvent::from_json(&domain::schema::example(event_type).to_string()).unwrap();
+                let event = RecordedEvent {
+                    position,
+                    version: position,
+                    recorded_at: "2023-01-02T10:11:12.123456Z".parse().unwrap(),
+                    event_id: domain::EventId::from_uuid(uuid::Uuid::from_u128(
+                        u128::from(position) | (0x4000 << 64),
+                    )),
+                    decision_id: new.decision_id,
+                    occurred_on: new.occurred_on,
+                    actor: None,
+                    data: new.data,
+                    hash: format!("{position:064x}"),
+                };
+                (position, event.to_json().into_bytes())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_decoded_in_parts_folds_in_order() {
+        let lines = lines(5_000);
+        let mut projection = Projection::new();
+        fold_lines(&mut projection, &lines).unwrap();
+        assert_eq!(projection.head(), 5_000);
+        assert_eq!(projection.head_hash(), format!("{:064x}", 5_000));
+        let facts = &projection.decisions().next().unwrap().facts;
+        assert!(facts.windows(2).all(|w| w[0].position + 1 == w[1].position));
+    }
+
+    #[test]
+    fn a_damaged_line_in_any_part_is_named_by_its_position_and_nothing_after_it_is_folded() {
+        for damaged in [2, 1_999, 4_321, 5_000] {
+            let mut lines = lines(5_000);
+            lines[damaged - 1].1.truncate(40);
+            let mut projection = Projection::new();
+            match fold_lines(&mut projection, &lines) {
+                Err(LiveError::Store(StoreError::Corrupt { position, .. })) => {
+                    assert_eq!(position, damaged as u64);
+                }
+                other => panic!("{other:?}"),
+            }
+            // Folding stops at the part that holds it.
+            assert!(projection.head() < damaged as u64, "{}", projection.head());
+        }
+        // A line stored at another position than it says.
+        let mut lines = lines(3_000);
+        let moved = std::mem::take(&mut lines[2_500].1);
+        lines[2_500].1 = std::mem::replace(&mut lines[2_501].1, moved);
+        let mut projection = Projection::new();
+        assert!(matches!(
+            fold_lines(&mut projection, &lines),
+            Err(LiveError::Store(StoreError::Corrupt {
+                position: 2_501,
+                ..
+            }))
+        ));
     }
 }

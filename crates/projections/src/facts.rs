@@ -1,20 +1,26 @@
 //! The fold: each event becomes a compact *fact* in its decision's list, with its position.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// How the projection hashes decision ids: foldhash, randomly seeded per process. A rebuild
 /// hashes every event's decision id twice, and SipHash was a tenth of its time.
 type IdHasher = foldhash::fast::RandomState;
+/// Room for facts a decision gets when granted: about what a decision collects in its life
+/// (the demo municipality's average is six), so that folding a log seldom grows a list.
+const FACTS_PER_DECISION_FIRST: usize = 8;
+/// Decisions changed, at least, before refreshing the index uses more than one thread.
+const REFRESH_PART_DECISIONS_MIN: usize = 20_000;
 /// A map by decision id.
 type ByDecision<V> = HashMap<DecisionId, V, IdHasher>;
 use std::sync::OnceLock;
 
 use crate::episodes::{Episode, episodes};
+use crate::stored::FoldEvent;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::codes::{Area, DelayReason, EndReason, Insats, Law, NoteKind, ReportKind};
 use domain::rules::{StatusChange, active_by_retraction};
-use domain::{DecisionId, EventData, EventId, Quarter, RecordedEvent, Sex};
+use domain::{DecisionId, EventId, Quarter, RecordedEvent, Sex};
 use serde::{Deserialize, Serialize};
 
 /// What a decision's `DecisionGranted` says, without the identity number.
@@ -307,8 +313,12 @@ pub struct Projection {
     /// Decisions with an open episode at the head, with what "now" questions need of them: the
     /// index behind those questions. Fresh when `dirty` is empty.
     open: ByDecision<OpenEpisodes>,
-    /// Decisions changed since the index was last refreshed.
-    dirty: HashSet<DecisionId, IdHasher>,
+    /// Decisions changed since the index was last refreshed, by their place in `decisions`,
+    /// each once.
+    dirty: Vec<usize>,
+    /// By place in `decisions`: whether the decision is in `dirty`. A byte per decision, so
+    /// that marking one on every event folded touches no large table.
+    dirty_mark: Vec<bool>,
     /// `(first position, recorded_at)` each time `recorded_at` changes along the log.
     recorded: Vec<(u64, DateTime<Utc>)>,
 }
@@ -322,7 +332,7 @@ impl PartialEq for Projection {
             && self.latest_occurred == other.latest_occurred
             && self.recorded == other.recorded
             && self.open == other.open
-            && self.dirty == other.dirty
+            && self.stale_sorted() == other.stale_sorted()
             && self.decisions.len() == other.decisions.len()
             && self
                 .decisions
@@ -339,68 +349,91 @@ impl Projection {
 
     /// Folds one event in. Events must come in position order, from 1, with no gap.
     pub fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
-        if event.position != self.head + 1 {
+        self.fold(FoldEvent::of(event))
+    }
+
+    /// Folds in one event as the fold reads it ([`FoldEvent`]): what [`Projection::apply`]
+    /// does, for events read straight from stored lines. Events must come in position order,
+    /// from 1, with no gap.
+    pub fn fold(&mut self, event: FoldEvent<'_>) -> Result<(), ProjectionError> {
+        let FoldEvent {
+            decision_id,
+            recorded_at,
+            hash,
+            fact,
+            grant,
+        } = event;
+        let position = fact.position;
+        if position != self.head + 1 {
             return Err(ProjectionError::OutOfOrder {
                 expected: self.head + 1,
-                got: event.position,
+                got: position,
             });
         }
-        let fact = Fact {
-            position: event.position,
-            event_id: event.event_id,
-            occurred_on: event.occurred_on,
-            kind: fact_kind(&event.data),
-        };
-        match &event.data {
-            EventData::DecisionGranted(g) => {
-                let grant = Grant {
-                    position: event.position,
-                    decided_on: event.occurred_on,
-                    law: g.law,
-                    insats: g.insats,
-                    forhandsbesked: g.forhandsbesked,
-                    sex: g.person.id.sex(),
-                    birth_date: g.person.id.birth_date(),
-                    protected: g.person.protected,
-                    replaces: g.replaces,
-                    area: g.area,
-                };
+        let occurred_on = fact.occurred_on;
+        let at = match grant {
+            Some(grant) => {
+                let mut facts = Vec::with_capacity(FACTS_PER_DECISION_FIRST);
+                facts.push(fact);
                 let decision = DecisionFacts {
-                    decision_id: event.decision_id,
+                    decision_id,
                     grant,
-                    facts: vec![fact],
+                    facts,
                 };
                 let next = self.decisions.len();
-                let at = *self.by_id_mut().entry(event.decision_id).or_insert(next);
+                let at = *self.by_id_mut().entry(decision_id).or_insert(next);
                 if at == next {
                     self.decisions.push(decision);
                 } else {
                     // A second grant of a stream (the store's rules refuse it) starts it anew.
                     self.decisions[at] = decision;
                 }
+                at
             }
-            _ => {
-                let index = *self.by_id_mut().get(&event.decision_id).ok_or(
-                    ProjectionError::NoDecision {
-                        position: event.position,
-                        decision_id: event.decision_id,
-                    },
-                )?;
-                self.decisions[index].facts.push(fact);
+            None => {
+                let at =
+                    *self
+                        .by_id_mut()
+                        .get(&decision_id)
+                        .ok_or(ProjectionError::NoDecision {
+                            position,
+                            decision_id,
+                        })?;
+                self.decisions[at].facts.push(fact);
+                at
             }
-        }
+        };
         if self
             .recorded
             .last()
-            .is_none_or(|&(_, at)| at != event.recorded_at)
+            .is_none_or(|&(_, at)| at != recorded_at)
         {
-            self.recorded.push((event.position, event.recorded_at));
+            self.recorded.push((position, recorded_at));
         }
-        self.head = event.position;
-        self.head_hash.clone_from(&event.hash);
-        self.latest_occurred = self.latest_occurred.max(Some(event.occurred_on));
-        self.dirty.insert(event.decision_id);
+        self.head = position;
+        self.head_hash.clear();
+        self.head_hash.push_str(&hash);
+        self.latest_occurred = self.latest_occurred.max(Some(occurred_on));
+        self.mark_dirty(at);
         Ok(())
+    }
+
+    /// Marks the decision at `at` in `decisions` as changed since the index was refreshed.
+    fn mark_dirty(&mut self, at: usize) {
+        if self.dirty_mark.len() < self.decisions.len() {
+            self.dirty_mark.resize(self.decisions.len(), false);
+        }
+        if !self.dirty_mark[at] {
+            self.dirty_mark[at] = true;
+            self.dirty.push(at);
+        }
+    }
+
+    /// The stale decisions' ids, in order.
+    fn stale_sorted(&self) -> Vec<DecisionId> {
+        let mut stale: Vec<DecisionId> = self.stale().copied().collect();
+        stale.sort_unstable();
+        stale
     }
 
     /// The last position folded in.
@@ -425,12 +458,41 @@ impl Projection {
 
     /// Brings the open-episode index up to date (cheap when little changed; a full pass after a
     /// rebuild). Call after folding and before saving.
+    ///
+    /// The decisions are worked out on every core when many changed.
     pub fn refresh_index(&mut self) {
-        for decision_id in std::mem::take(&mut self.dirty) {
-            let open = self
-                .decision(decision_id)
-                .and_then(|d| d.view(self.head))
-                .and_then(|view| OpenEpisodes::of(&view));
+        let dirty = std::mem::take(&mut self.dirty);
+        for &at in &dirty {
+            self.dirty_mark[at] = false;
+        }
+        let (decisions, head) = (&self.decisions, self.head);
+        let open_of = |at: &usize| {
+            let decision = &decisions[*at];
+            let open = decision.view(head).and_then(|view| OpenEpisodes::of(&view));
+            (decision.decision_id, open)
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(dirty.len() / REFRESH_PART_DECISIONS_MIN)
+            .max(1);
+        let refreshed: Vec<Vec<(DecisionId, Option<OpenEpisodes>)>> = if threads == 1 {
+            vec![dirty.iter().map(open_of).collect()]
+        } else {
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = dirty
+                    .chunks(dirty.len().div_ceil(threads))
+                    .map(|part| scope.spawn(move || part.iter().map(open_of).collect()))
+                    .collect();
+                parts
+                    .into_iter()
+                    .map(|part| {
+                        part.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            })
+        };
+        for (decision_id, open) in refreshed.into_iter().flatten() {
             match open {
                 Some(open) => {
                     self.open.insert(decision_id, open);
@@ -475,13 +537,13 @@ impl Projection {
 
     /// The decisions changed since the index was last refreshed, in no particular order.
     pub fn stale(&self) -> impl Iterator<Item = &DecisionId> {
-        self.dirty.iter()
+        self.dirty.iter().map(|&at| &self.decisions[at].decision_id)
     }
 
     /// Puts a projection back together from its parts (as [`Projection::decisions`],
     /// [`Projection::head`], … give them), e.g. when loading a saved one. The parts are taken as
     /// they come, the decisions in any number of parts: the caller answers for them belonging
-    /// together. `None` when a decision comes twice.
+    /// together. `None` when a decision comes twice, or a stale one is not among them.
     pub fn from_parts(
         parts: ProjectionParts,
         decisions: Vec<Vec<DecisionFacts>>,
@@ -500,7 +562,7 @@ impl Projection {
             }
             by_id.set(index).expect("a new OnceLock is empty");
         }
-        Some(Projection {
+        let mut projection = Projection {
             decisions: all,
             by_id,
             sorted,
@@ -508,24 +570,34 @@ impl Projection {
             head_hash: parts.head_hash,
             latest_occurred: parts.latest_occurred,
             open: parts.open.into_iter().collect(),
-            dirty: parts.stale.into_iter().collect(),
+            dirty: Vec::new(),
+            dirty_mark: Vec::new(),
             recorded: parts.recorded,
-        })
+        };
+        for decision_id in parts.stale {
+            let at = projection.place(decision_id)?;
+            projection.mark_dirty(at);
+        }
+        Some(projection)
     }
 
     /// One decision's facts.
     pub fn decision(&self, decision_id: DecisionId) -> Option<&DecisionFacts> {
+        self.place(decision_id).map(|at| &self.decisions[at])
+    }
+
+    /// Where a decision is in `decisions`.
+    fn place(&self, decision_id: DecisionId) -> Option<usize> {
         if self.sorted && self.by_id.get().is_none() {
             return self
                 .decisions
                 .binary_search_by_key(&decision_id, |d| d.decision_id)
-                .ok()
-                .map(|at| &self.decisions[at]);
+                .ok();
         }
         self.by_id
             .get_or_init(|| index_of(&self.decisions))
             .get(&decision_id)
-            .map(|&index| &self.decisions[index])
+            .copied()
     }
 
     /// The index by id, to change it along with `decisions`.
@@ -563,33 +635,6 @@ fn index_of(decisions: &[DecisionFacts]) -> ByDecision<usize> {
         index.insert(decision.decision_id, at);
     }
     index
-}
-
-fn fact_kind(data: &EventData) -> FactKind {
-    match data {
-        EventData::DecisionGranted(_) => FactKind::Granted,
-        EventData::OrderSent(_) => FactKind::OrderSent,
-        EventData::OfferMade(o) => FactKind::OfferMade {
-            compensating: o.compensating,
-        },
-        EventData::OfferDeclined(_) => FactKind::OfferDeclined,
-        EventData::NoteRecorded(n) => FactKind::Note(n.kind),
-        EventData::DelayReasonRecorded(d) => FactKind::DelayReason(d.reason),
-        EventData::Interrupted(_) => FactKind::Interrupted,
-        EventData::Verkställd(v) => FactKind::Verkställd {
-            partial: v.partial.is_some(),
-        },
-        EventData::Avslutad(a) => FactKind::Avslutad(a.reason),
-        EventData::ReportedToIvo(r) => FactKind::Reported {
-            kind: r.kind,
-            quarter: r.quarter,
-            reference_date: r.reference_date,
-        },
-        EventData::CostEstimated(c) => FactKind::Cost {
-            sek_per_month: c.sek_per_month,
-        },
-        EventData::EventRetracted(r) => FactKind::Retracted { target: r.event_id },
-    }
 }
 
 /// `Sex` as a bool (true = male) in saved projections (the identity crate has no serde, on purpose).

@@ -18,6 +18,7 @@ pub mod episodes;
 pub mod exposure;
 pub mod facts;
 pub mod open_cases;
+pub mod stored;
 pub mod worklist;
 
 pub use episodes::{Episode, EpisodeKind, Outcome};
@@ -25,6 +26,7 @@ pub use facts::{
     DecisionFacts, DecisionView, Fact, FactKind, Grant, OpenEpisode, OpenEpisodes, Projection,
     ProjectionError, ProjectionParts,
 };
+pub use stored::FoldEvent;
 
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,7 @@ use crate::deadlines::{episode_deadlines, next_deadline};
 use crate::episodes::episodes;
 use crate::facts::Projection;
 use crate::open_cases::open_cases;
+use crate::stored::FoldEvent;
 use crate::worklist::{is_reported, ivo_worklist};
 
 /// One step of a generated history: which decision, how many days later, what.
@@ -181,6 +182,32 @@ proptest! {
         let quarter = Quarter::containing("2023-06-30".parse().unwrap());
         let far: DateTime<Utc> = "2100-01-01T00:00:00Z".parse().unwrap();
         prop_assert_eq!(ivo_worklist(&live, quarter, None, far), ivo_worklist(&whole, quarter, None, far));
+    }
+
+    #[test]
+    fn folding_stored_lines_equals_applying_the_decoded_events(
+        steps in prop::collection::vec(step(), 1..80),
+        refreshes in prop::collection::vec(0usize..80, 0..4),
+    ) {
+        let events = log(&steps);
+        let mut applied = Projection::new();
+        let mut folded = Projection::new();
+        for (i, e) in events.iter().enumerate() {
+            applied.apply(e).unwrap();
+            let line = e.to_json();
+            folded.fold(FoldEvent::from_stored_line(&line).unwrap()).unwrap();
+            // The index refreshed now and then, as a server does.
+            if refreshes.contains(&i) {
+                applied.refresh_index();
+                folded.refresh_index();
+            }
+        }
+        prop_assert_eq!(&folded, &applied);
+        let mut whole = replay(&events);
+        whole.refresh_index();
+        folded.refresh_index();
+        prop_assert_eq!(&folded, &whole);
+        prop_assert_eq!(folded.stale().count(), 0);
     }
 
     #[test]

@@ -34,61 +34,108 @@ impl RecordedEvent {
     }
 }
 
+/// The envelope of a canonical stored line, borrowed from it: every field read and checked as
+/// the fast decoder reads it, and `data` left as its JSON text.
+///
+/// For readers that need only part of `data` (the projections' fold): they parse `data`
+/// themselves. Like the fast decoder, [`StoredEnvelope::parse`] recognises only the canonical
+/// spelling; `None` sends the caller to [`RecordedEvent::from_stored_json`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoredEnvelope<'a> {
+    /// The global position.
+    pub position: u64,
+    /// The version in the decision's stream.
+    pub version: u64,
+    /// When the store recorded it.
+    pub recorded_at: DateTime<Utc>,
+    /// The event's id.
+    pub event_id: EventId,
+    /// The decision's id.
+    pub decision_id: DecisionId,
+    /// The event's type.
+    pub event_type: EventType,
+    /// When it happened.
+    pub occurred_on: NaiveDate,
+    /// Who recorded it (a user or system id), as stored (unescaped).
+    pub actor: Option<&'a str>,
+    /// The `data` object's JSON text, not yet parsed.
+    pub data: &'a str,
+    /// The hash, 64 lowercase hex digits.
+    pub hash: &'a str,
+}
+
+impl<'a> StoredEnvelope<'a> {
+    /// The envelope of `line` if it is spelled canonically (its `data` not looked at), else
+    /// `None`.
+    pub fn parse(line: &'a str) -> Option<StoredEnvelope<'a>> {
+        if line.len() > EVENT_BYTES_MAX {
+            return None;
+        }
+        let bytes = line.as_bytes();
+        let data_end = bytes.len().checked_sub(HASH_SUFFIX_BYTES)?;
+        let (head, suffix) = (line.get(..data_end)?, &line[data_end..]);
+        let hash = suffix.strip_prefix(r#","hash":""#)?.strip_suffix(r#""}"#)?;
+        if !is_lower_hex(hash.as_bytes()) {
+            return None;
+        }
+
+        let mut cursor = Cursor { rest: head };
+        cursor.literal(r#"{"position":"#)?;
+        let position = cursor.number()?;
+        cursor.literal(r#","version":"#)?;
+        let version = cursor.number()?;
+        cursor.literal(r#","recorded_at":"#)?;
+        let recorded_at = instant(cursor.fixed::<27>()?)?;
+        cursor.literal(r#","event_id":"#)?;
+        let event_id = EventId::from_uuid(uuid(cursor.fixed::<36>()?)?);
+        cursor.literal(r#","decision_id":"#)?;
+        let decision_id = DecisionId::from_uuid(uuid(cursor.fixed::<36>()?)?);
+        cursor.literal(r#","type":"#)?;
+        let event_type = EventType::from_name(cursor.string()?)?;
+        cursor.literal(r#","occurred_on":"#)?;
+        let occurred_on = parse_date(cursor.fixed::<10>()?).ok()?;
+        let actor = if cursor.literal(r#","actor":"#).is_some() {
+            Some(cursor.string()?)
+        } else {
+            None
+        };
+        cursor.literal(r#","data":"#)?;
+        Some(StoredEnvelope {
+            position,
+            version,
+            recorded_at,
+            event_id,
+            decision_id,
+            event_type,
+            occurred_on,
+            actor,
+            data: cursor.rest,
+            hash,
+        })
+    }
+}
+
 /// The event in a canonical stored line, or `None` when the line is not canonical or not valid.
 pub(super) fn decode_canonical(text: &str) -> Option<RecordedEvent> {
-    if text.len() > EVENT_BYTES_MAX {
-        return None;
-    }
-    let bytes = text.as_bytes();
-    let data_end = bytes.len().checked_sub(HASH_SUFFIX_BYTES)?;
-    let (head, suffix) = (text.get(..data_end)?, &bytes[data_end..]);
-    let hash = suffix
-        .strip_prefix(br#","hash":""#)?
-        .strip_suffix(br#""}"#)?;
-    if !hash.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    // `hash` is ASCII, checked above.
-    let hash = std::str::from_utf8(hash).ok()?.to_owned();
-
-    let mut cursor = Cursor { rest: head };
-    cursor.literal(r#"{"position":"#)?;
-    let position = cursor.number()?;
-    cursor.literal(r#","version":"#)?;
-    let version = cursor.number()?;
-    cursor.literal(r#","recorded_at":"#)?;
-    let recorded_at = instant(cursor.fixed::<27>()?)?;
-    cursor.literal(r#","event_id":"#)?;
-    let event_id = EventId::from_uuid(uuid(cursor.fixed::<36>()?)?);
-    cursor.literal(r#","decision_id":"#)?;
-    let decision_id = DecisionId::from_uuid(uuid(cursor.fixed::<36>()?)?);
-    cursor.literal(r#","type":"#)?;
-    let event_type = EventType::from_name(cursor.string()?)?;
-    cursor.literal(r#","occurred_on":"#)?;
-    let occurred_on = parse_date(cursor.fixed::<10>()?).ok()?;
-    let actor = if cursor.literal(r#","actor":"#).is_some() {
-        Some(cursor.string()?.to_owned())
-    } else {
-        None
-    };
-    cursor.literal(r#","data":"#)?;
-
-    let mut deserializer = serde_json::Deserializer::from_str(cursor.rest);
-    let data = DataSeed(event_type).deserialize(&mut deserializer).ok()?;
+    let envelope = StoredEnvelope::parse(text)?;
+    let mut deserializer = serde_json::Deserializer::from_str(envelope.data);
+    let data = DataSeed(envelope.event_type)
+        .deserialize(&mut deserializer)
+        .ok()?;
     deserializer.end().ok()?;
 
     let parts = EnvelopeParts {
-        event_type: Some(event_type),
+        event_type: Some(envelope.event_type),
         data: Some(data),
         raw_data: None,
-        event_id: Some(event_id),
-        decision_id: Some(decision_id),
-        occurred_on: Some(occurred_on),
-        actor,
-        recorded_at: Some(recorded_at),
-        position: Some(position),
-        version: Some(version),
-        hash: Some(hash),
+        event_id: Some(envelope.event_id),
+        decision_id: Some(envelope.decision_id),
+        occurred_on: Some(envelope.occurred_on),
+        actor: envelope.actor.map(str::to_owned),
+        recorded_at: Some(envelope.recorded_at),
+        position: Some(envelope.position),
+        version: Some(envelope.version),
+        hash: Some(envelope.hash.to_owned()),
     };
     let wire = parts.finish().ok()?;
     Some(RecordedEvent {
@@ -136,9 +183,7 @@ impl<'a> Cursor<'a> {
         let rest = self.rest.strip_prefix('"')?;
         // One pass to the closing quote; a `\` (an escape) or a control character before it
         // sends the line to the strict parser.
-        let end = rest
-            .bytes()
-            .position(|b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let end = string_end(rest.as_bytes())?;
         if rest.as_bytes()[end] != b'"' {
             return None;
         }
@@ -160,6 +205,39 @@ impl<'a> Cursor<'a> {
         self.rest = self.rest.get(N + 2..)?;
         Some(text)
     }
+}
+
+/// Whether every byte is a lowercase hex digit: without a branch per byte (a hash is 64).
+fn is_lower_hex(bytes: &[u8]) -> bool {
+    bytes.iter().fold(true, |all, &b| {
+        all & ((b.wrapping_sub(b'0') < 10) | (b.wrapping_sub(b'a') < 6))
+    })
+}
+
+/// Where a JSON string's text ends or needs the strict parser: the first quote, backslash or
+/// control character, eight bytes a step (the test for a zero byte, `(x - 0x01…) & !x &
+/// 0x80…`, whose lowest flag is always exact).
+fn string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let flags = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (word.wrapping_sub(ONES * 0x20) & !word);
+        let flags = flags & HIGHS;
+        if flags != 0 {
+            return Some(at + (flags.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| at + i)
 }
 
 /// A UUID in its hyphenated form (the parser checks every byte; capitals are the same id, as

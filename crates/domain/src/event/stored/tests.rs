@@ -4,63 +4,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
 use crate::event::NewEvent;
 use crate::schema::example;
-
-/// A new event as the store records it.
-fn record(new: &NewEvent, position: u64, actor: Option<String>, hash: String) -> RecordedEvent {
-    RecordedEvent {
-        position,
-        version: position % 7 + 1,
-        recorded_at: new
-            .recorded_at
-            .unwrap_or_else(|| "2023-01-02T10:11:12.123456Z".parse().unwrap()),
-        event_id: new
-            .event_id
-            .unwrap_or_else(|| "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d".parse().unwrap()),
-        decision_id: new.decision_id,
-        occurred_on: new.occurred_on,
-        actor,
-        data: new.data.clone(),
-        hash,
-    }
-}
-
-/// Every example of `events-schema/` and every event of the golden cases, as stored lines.
-fn stored_lines() -> Vec<String> {
-    let mut news: Vec<NewEvent> = EventType::ALL
-        .iter()
-        .map(|&t| NewEvent::from_json(&example(t).to_string()).unwrap())
-        .collect();
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden");
-    let mut cases: Vec<_> = std::fs::read_dir(&golden)
-        .unwrap()
-        .map(|entry| entry.unwrap().path().join("events.jsonl"))
-        .filter(|path| path.exists())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 10, "golden cases in {}", golden.display());
-    for case in cases {
-        for text in std::fs::read_to_string(&case).unwrap().lines() {
-            if let Ok(new) = NewEvent::from_json(text) {
-                news.push(new);
-            }
-        }
-    }
-    assert!(news.len() > 100, "{} events", news.len());
-    news.iter()
-        .zip(1u64..)
-        .map(|(new, position)| {
-            record(new, position, new.actor.clone(), format!("{position:064x}")).to_json()
-        })
-        .collect()
-}
+use crate::testing::{damage, record, stored_lines};
 
 /// The fast path decodes `text` itself (no fallback) and agrees with the strict parser.
 #[track_caller]
@@ -245,21 +195,11 @@ fn generated_line() -> impl Strategy<Value = String> {
 fn damaged_line() -> impl Strategy<Value = String> {
     (
         generated_line(),
-        any::<prop::sample::Index>(),
+        0.0..=1.0f64,
         0usize..4,
         "[\\x00-\\x7f]{0,3}",
     )
-        .prop_map(|(line, at, cut, insert)| {
-            let mut at = at.index(line.len() + 1);
-            while !line.is_char_boundary(at) {
-                at -= 1;
-            }
-            let mut end = (at + cut).min(line.len());
-            while !line.is_char_boundary(end) {
-                end += 1;
-            }
-            format!("{}{insert}{}", &line[..at], &line[end..])
-        })
+        .prop_map(|(line, at, cut, insert)| damage(&line, at, cut, &insert))
 }
 
 proptest! {
@@ -273,5 +213,26 @@ proptest! {
     #[test]
     fn damaged_stored_lines_give_the_same_answer(line in damaged_line()) {
         same_answer(&line);
+    }
+}
+
+proptest! {
+    #[test]
+    fn a_strings_end_is_its_first_quote_backslash_or_control_character(
+        bytes in proptest::collection::vec(any::<u8>(), 0..40)
+    ) {
+        let naive = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        prop_assert_eq!(string_end(&bytes), naive);
+    }
+
+    #[test]
+    fn a_hash_is_lower_hex_exactly_when_every_byte_is(
+        bytes in proptest::collection::vec(
+            prop_oneof![Just(b'0'), Just(b'9'), Just(b'a'), Just(b'f'), any::<u8>()],
+            0..70,
+        )
+    ) {
+        let naive = bytes.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        prop_assert_eq!(is_lower_hex(&bytes), naive);
     }
 }
