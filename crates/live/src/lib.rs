@@ -95,9 +95,7 @@ fn fold_lines(projection: &mut Projection, lines: &[(u64, Vec<u8>)]) -> Result<(
         .min(DECODE_THREADS_MAX)
         .min(parts);
     if parts == 1 || threads == 1 {
-        for event in decode_lines(lines)? {
-            projection.fold(event)?;
-        }
+        projection.fold_all(decode_lines(lines)?)?;
         return Ok(());
     }
     let parts: Vec<&[(u64, Vec<u8>)]> = lines.chunks(lines.len().div_ceil(parts)).collect();
@@ -130,9 +128,7 @@ fn fold_lines(projection: &mut Projection, lines: &[(u64, Vec<u8>)]) -> Result<(
                 // its panic on when this returns.
                 break;
             };
-            for event in decoded? {
-                projection.fold(event)?;
-            }
+            projection.fold_all(decoded?)?;
         }
         Ok(())
     })

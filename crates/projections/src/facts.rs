@@ -356,6 +356,46 @@ impl Projection {
     /// does, for events read straight from stored lines. Events must come in position order,
     /// from 1, with no gap.
     pub fn fold(&mut self, event: FoldEvent<'_>) -> Result<(), ProjectionError> {
+        let hash = self.fold_keeping_hash(event)?;
+        self.set_head_hash(&hash);
+        Ok(())
+    }
+
+    /// Folds in events in order, as [`Projection::fold`] does each, taking only the last one's
+    /// hash (a copy of every hash touches memory the fold has no other use for). On an error,
+    /// the projection holds everything before the event refused.
+    pub fn fold_all<'a>(
+        &mut self,
+        events: impl IntoIterator<Item = FoldEvent<'a>>,
+    ) -> Result<(), ProjectionError> {
+        let mut last = None;
+        let mut result = Ok(());
+        for event in events {
+            match self.fold_keeping_hash(event) {
+                Ok(hash) => last = Some(hash),
+                Err(error) => {
+                    result = Err(error);
+                    break;
+                }
+            }
+        }
+        if let Some(hash) = last {
+            self.set_head_hash(&hash);
+        }
+        result
+    }
+
+    /// The head's hash.
+    fn set_head_hash(&mut self, hash: &str) {
+        self.head_hash.clear();
+        self.head_hash.push_str(hash);
+    }
+
+    /// Folds one event in but for its hash, which it gives back for the head.
+    fn fold_keeping_hash<'a>(
+        &mut self,
+        event: FoldEvent<'a>,
+    ) -> Result<std::borrow::Cow<'a, str>, ProjectionError> {
         let FoldEvent {
             decision_id,
             recorded_at,
@@ -411,11 +451,9 @@ impl Projection {
             self.recorded.push((position, recorded_at));
         }
         self.head = position;
-        self.head_hash.clear();
-        self.head_hash.push_str(&hash);
         self.latest_occurred = self.latest_occurred.max(Some(occurred_on));
         self.mark_dirty(at);
-        Ok(())
+        Ok(hash)
     }
 
     /// Marks the decision at `at` in `decisions` as changed since the index was refreshed.

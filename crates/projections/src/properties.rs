@@ -211,6 +211,28 @@ proptest! {
     }
 
     #[test]
+    fn folding_all_stops_at_a_gap_with_the_head_and_hash_before_it(
+        steps in prop::collection::vec(step(), 3..40),
+        gap in 1usize..40,
+    ) {
+        let events = log(&steps);
+        // An event left out before the last: the one after it is out of order.
+        let gap = gap.min(events.len() - 2);
+        let lines: Vec<String> = events.iter().map(RecordedEvent::to_json).collect();
+        let mut folded = Projection::new();
+        let result = folded.fold_all(
+            lines[..gap]
+                .iter()
+                .chain(&lines[gap + 1..])
+                .map(|line| FoldEvent::from_stored_line(line).unwrap()),
+        );
+        prop_assert!(result.is_err());
+        prop_assert_eq!(folded.head(), gap as u64);
+        prop_assert_eq!(folded.head_hash(), events[gap - 1].hash.as_str());
+        prop_assert_eq!(&folded, &replay(&events[..gap]));
+    }
+
+    #[test]
     fn a_report_as_of_a_moment_never_changes(
         steps in prop::collection::vec(step(), 2..80),
         split in 1usize..80,
