@@ -61,6 +61,7 @@ pub async fn catch_up(
 ) -> Result<u64, LiveError> {
     let total = store.head().await?.position;
     let start = projection.head();
+    projection.reserve(usize::try_from(total.saturating_sub(start)).unwrap_or(0));
     let mut lines = store
         .read_stored_lines(projection.head(), CATCH_UP_PAGE_EVENTS)
         .await?;
@@ -74,6 +75,7 @@ pub async fn catch_up(
         progress(projection.head(), total.max(projection.head()));
         lines = next?;
     }
+    projection.trim();
     Ok(projection.head() - start)
 }
 

@@ -73,10 +73,12 @@ pub fn save_snapshot(projection: &Projection, path: &Path) -> Result<(), LiveErr
         path: path.to_path_buf(),
         source,
     };
-    let bytes = encode(projection);
+    let parts = encode_parts(projection);
     let temporary = path.with_extension("snapshot.tmp");
     let mut file = fs::File::create(&temporary).map_err(error)?;
-    file.write_all(&bytes)
+    parts
+        .iter()
+        .try_for_each(|part| file.write_all(part))
         .and_then(|()| file.sync_all())
         .map_err(error)?;
     drop(file);
@@ -90,7 +92,14 @@ pub fn save_snapshot(projection: &Projection, path: &Path) -> Result<(), LiveErr
 }
 
 /// The whole file.
+#[cfg(test)]
 fn encode(projection: &Projection) -> Vec<u8> {
+    encode_parts(projection).concat()
+}
+
+/// The whole file, in parts to write one after the other (the shards as they were encoded,
+/// not copied into one buffer).
+fn encode_parts(projection: &Projection) -> Vec<Vec<u8>> {
     // Decisions in id order, so two saves of one projection are the same bytes.
     let mut decisions: Vec<&DecisionFacts> = projection.decisions().collect();
     decisions.sort_unstable_by_key(|d| d.decision_id);
@@ -141,20 +150,14 @@ fn encode(projection: &Projection) -> Vec<u8> {
         header.varint(*count as u64);
     }
 
-    let total = SNAPSHOT_PREFIX_BYTES as usize
-        + header.0.len()
-        + recorded.len()
-        + shards.iter().map(|(s, _)| s.len()).sum::<usize>();
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(SNAPSHOT_MAGIC);
-    out.extend_from_slice(&(header.0.len() as u64).to_le_bytes());
-    out.extend_from_slice(&checksum(&header.0).to_le_bytes());
-    out.extend_from_slice(&header.0);
-    out.extend_from_slice(&recorded);
-    for (shard, _) in &shards {
-        out.extend_from_slice(shard);
-    }
-    out
+    let mut prefix = Vec::with_capacity(SNAPSHOT_PREFIX_BYTES as usize + header.0.len());
+    prefix.extend_from_slice(SNAPSHOT_MAGIC);
+    prefix.extend_from_slice(&(header.0.len() as u64).to_le_bytes());
+    prefix.extend_from_slice(&checksum(&header.0).to_le_bytes());
+    prefix.extend_from_slice(&header.0);
+    let mut parts = vec![prefix, recorded];
+    parts.extend(shards.into_iter().map(|(shard, _)| shard));
+    parts
 }
 
 /// One shard: its decisions in blocks of about [`SNAPSHOT_BLOCK_BYTES`].

@@ -347,6 +347,20 @@ impl Projection {
         Projection::default()
     }
 
+    /// Makes room for `events` more events, so that folding a long run of the log (a rebuild)
+    /// does not grow the record of moments by doubling: call [`Projection::trim`] after.
+    pub fn reserve(&mut self, events: usize) {
+        self.recorded.reserve(events);
+    }
+
+    /// Gives back room [`Projection::reserve`] made and the log did not use (events recorded at
+    /// one moment need one entry between them).
+    pub fn trim(&mut self) {
+        if self.recorded.capacity() / 2 > self.recorded.len() {
+            self.recorded.shrink_to_fit();
+        }
+    }
+
     /// Folds one event in. Events must come in position order, from 1, with no gap.
     pub fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
         self.fold(FoldEvent::of(event))
