@@ -153,6 +153,17 @@ pub enum IdentityError {
     BirthAfterReference,
 }
 
+/// What an identity number says, without the number ([`IdentityNumber::facts_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdentityFacts {
+    /// Which kind of number it is.
+    pub kind: IdentityKind,
+    /// The birth date; for a samordningsnummer, the written day minus 60.
+    pub birth_date: NaiveDate,
+    /// The sex: the digit just before the last, odd for male and even for female.
+    pub sex: Sex,
+}
+
 impl IdentityNumber {
     /// Parses a personnummer, samordningsnummer or IVO reserve number.
     ///
@@ -167,6 +178,74 @@ impl IdentityNumber {
     /// [`IdentityError::CheckDigit`], [`IdentityError::BirthAfterReference`].
     pub fn parse(text: &str, reference: NaiveDate) -> Result<IdentityNumber, IdentityError> {
         let written = text.trim();
+        let read = Read::of(written, reference)?;
+        // `read` accepted only ASCII, and every form ends in four characters after the date.
+        let last_four = &written[written.len() - 4..];
+        let canonical = format!(
+            "{year:04}{month:02}{day_written:02}-{last_four}",
+            year = read.year,
+            month = read.month,
+            day_written = read.day_written,
+        );
+        Ok(IdentityNumber {
+            written: written.to_owned(),
+            canonical,
+            kind: read.facts.kind,
+            birth_date: read.facts.birth_date,
+            sex: read.facts.sex,
+        })
+    }
+
+    /// What a number says — its kind, birth date and sex — checked exactly as
+    /// [`IdentityNumber::parse`] checks it (the same errors), without keeping the number: for
+    /// readers that need only what it says, such as the projections' fold.
+    ///
+    /// # Errors
+    /// As [`IdentityNumber::parse`].
+    pub fn facts_of(text: &str, reference: NaiveDate) -> Result<IdentityFacts, IdentityError> {
+        Read::of(text.trim(), reference).map(|read| read.facts)
+    }
+
+    /// Which kind of number this is.
+    pub fn kind(&self) -> IdentityKind {
+        self.kind
+    }
+
+    /// The birth date; for a samordningsnummer, the written day minus 60.
+    pub fn birth_date(&self) -> NaiveDate {
+        self.birth_date
+    }
+
+    /// The sex: the digit just before the last, odd for male and even for female (in every form).
+    pub fn sex(&self) -> Sex {
+        self.sex
+    }
+
+    /// The number exactly as written (surrounding whitespace trimmed). The only way the raw text
+    /// gets out (besides [`IdentityNumber::canonical`]); named so every call site is visible in
+    /// review.
+    pub fn reveal(&self) -> &str {
+        &self.written
+    }
+
+    /// The canonical 12-digit form `YYYYMMDD-NNNC` (reserve numbers: `YYYYMMDD-TNNN` /
+    /// `YYYYMMDD-TFNN`). A samordningsnummer keeps its day plus 60.
+    pub fn canonical(&self) -> String {
+        self.canonical.clone()
+    }
+}
+
+/// What a number says, and the date fields its canonical form is written from.
+struct Read {
+    facts: IdentityFacts,
+    year: i32,
+    month: u8,
+    day_written: u8,
+}
+
+impl Read {
+    /// Reads and checks `written` (trimmed), as [`IdentityNumber::parse`] documents.
+    fn of(written: &str, reference: NaiveDate) -> Result<Read, IdentityError> {
         if written.is_empty() {
             return Err(IdentityError::Empty);
         }
@@ -217,52 +296,21 @@ impl IdentityNumber {
             return Err(IdentityError::BirthAfterReference);
         }
 
-        // `read` accepted only ASCII, and every form ends in four characters after the date.
-        let last_four = &written[written.len() - 4..];
-        let canonical = format!(
-            "{year:04}{month:02}{day_written:02}-{last_four}",
-            day_written = fields.day_written,
-        );
         let sex = if fields.tail.sex_digit() % 2 == 1 {
             Sex::Male
         } else {
             Sex::Female
         };
-        Ok(IdentityNumber {
-            written: written.to_owned(),
-            canonical,
-            kind,
-            birth_date,
-            sex,
+        Ok(Read {
+            facts: IdentityFacts {
+                kind,
+                birth_date,
+                sex,
+            },
+            year,
+            month: fields.month,
+            day_written: fields.day_written,
         })
-    }
-
-    /// Which kind of number this is.
-    pub fn kind(&self) -> IdentityKind {
-        self.kind
-    }
-
-    /// The birth date; for a samordningsnummer, the written day minus 60.
-    pub fn birth_date(&self) -> NaiveDate {
-        self.birth_date
-    }
-
-    /// The sex: the digit just before the last, odd for male and even for female (in every form).
-    pub fn sex(&self) -> Sex {
-        self.sex
-    }
-
-    /// The number exactly as written (surrounding whitespace trimmed). The only way the raw text
-    /// gets out (besides [`IdentityNumber::canonical`]); named so every call site is visible in
-    /// review.
-    pub fn reveal(&self) -> &str {
-        &self.written
-    }
-
-    /// The canonical 12-digit form `YYYYMMDD-NNNC` (reserve numbers: `YYYYMMDD-TNNN` /
-    /// `YYYYMMDD-TFNN`). A samordningsnummer keeps its day plus 60.
-    pub fn canonical(&self) -> String {
-        self.canonical.clone()
     }
 }
 

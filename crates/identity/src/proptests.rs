@@ -9,7 +9,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use proptest::prelude::*;
 
 use super::tests::luhn_valid;
-use super::{IdentityError, IdentityKind, IdentityNumber, Sex};
+use super::{IdentityError, IdentityFacts, IdentityKind, IdentityNumber, Sex};
 
 fn date(year: i32, month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day).expect("test dates are real dates")
@@ -281,6 +281,28 @@ proptest! {
         // The canonical form means the same, on any reference date from the birth date on.
         let again = IdentityNumber::parse(&parsed.canonical(), number.birth);
         prop_assert_eq!(again, Ok(parsed));
+    }
+
+    #[test]
+    fn facts_of_says_what_parse_says_for_any_text(
+        number in valid(),
+        offset in reference_offset(),
+        form in form(),
+        digit in 0usize..10,
+        step in 0u32..10,
+        noise in "[ 0-9+T-]{0,14}",
+    ) {
+        let reference = after(number.birth, offset);
+        let text = number.render(form, reference);
+        // The number, the number with a digit changed (often invalid), and any text.
+        for candidate in [text.clone(), change_digit(&text, digit, step), noise.clone()] {
+            let facts = IdentityNumber::parse(&candidate, reference).map(|n| IdentityFacts {
+                kind: n.kind(),
+                birth_date: n.birth_date(),
+                sex: n.sex(),
+            });
+            prop_assert_eq!(IdentityNumber::facts_of(&candidate, reference), facts);
+        }
     }
 
     #[test]

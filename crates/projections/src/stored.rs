@@ -134,15 +134,15 @@ fn read_canonical(line: &str) -> Option<FoldEvent<'_>> {
                 return None;
             }
             // The decision date dates an identity number written without its century.
-            let id = IdentityNumber::parse(data.person.id, envelope.occurred_on).ok()?;
+            let id = IdentityNumber::facts_of(data.person.id, envelope.occurred_on).ok()?;
             let grant = Grant {
                 position: envelope.position,
                 decided_on: envelope.occurred_on,
                 law: data.law,
                 insats: data.insats,
                 forhandsbesked: data.forhandsbesked,
-                sex: id.sex(),
-                birth_date: id.birth_date(),
+                sex: id.sex,
+                birth_date: id.birth_date,
                 protected: data.person.protected,
                 replaces: data.replaces,
                 area: data.area,
