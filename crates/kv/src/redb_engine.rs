@@ -28,6 +28,14 @@ use crate::{
 
 const ENGINE: EngineKind = EngineKind::Redb;
 
+/// The memory redb keeps for its own page cache and write buffer (its default is 1 GiB). The
+/// operating system's page cache already holds the file, so redb's copy saves only a read call
+/// per page, while a whole-log read (a rebuild, `verify`, a report replay) passes every page
+/// through it: at 1 000 000 decisions a rebuild touched 1 GiB more memory for nothing, and this
+/// machine pays for fresh memory in kernel time (peak RSS 2.9 GB → 1.5 GB, system time about
+/// halved). 64 MiB holds the tree's upper levels and a large import's dirty pages.
+const REDB_CACHE_BYTES: usize = 64 << 20;
+
 /// Every table stores byte-string keys and values, ordered bytewise.
 type Definition = TableDefinition<'static, &'static [u8], &'static [u8]>;
 
@@ -73,6 +81,7 @@ impl RedbEngine {
         crate::check_engine_matches(&dir, ENGINE)?;
         let file = dir.join(REDB_FILE_NAME);
         let db = redb::Database::builder()
+            .set_cache_size(REDB_CACHE_BYTES)
             .create(&file)
             .map_err(|error| KvError::Open {
                 engine: ENGINE,
