@@ -119,6 +119,87 @@ fn a_target_holding_a_log_is_refused_and_left_as_it_was() {
     assert!(again.stderr.contains("position 14"), "{}", again.stderr);
 }
 
+/// A node on the PostgreSQL store answers the reports from its own data directory's snapshot,
+/// made there on first use: the very answers the embedded log gives, and a rebuild folds the
+/// same log.
+#[test]
+fn reports_and_rebuild_read_the_postgresql_store_and_answer_as_the_embedded_log() {
+    let (_runtime, database) = scratch_database();
+    let config = database.config();
+    let scratch = Scratch::new();
+    let imported = scratch.import(&interleaved(4), &[]);
+    assert_eq!(imported.exit, Exit::Done, "{}", imported.stderr);
+    let migrated = scratch.run(&["migrate", "--to", &config]);
+    assert_eq!(migrated.exit, Exit::Done, "{}", migrated.stderr);
+
+    // Asked as of the moment the log was last recorded, so both answers name one moment.
+    let last: serde_json::Value =
+        serde_json::from_str(scratch.events(&[]).last().unwrap()).unwrap();
+    let as_of = last["recorded_at"].as_str().unwrap().to_owned();
+    // A node with no data directory yet: it is made for the snapshot.
+    let node = Scratch::new();
+    assert!(!node.data().exists());
+    let decision = verkstall_tests::fixtures::decision_id(2);
+    for question in [
+        &["report", "ivo", "--quarter", "2023Q2", "--format", "json"][..],
+        &[
+            "report",
+            "council",
+            "--quarter",
+            "2023Q2",
+            "--format",
+            "csv",
+        ][..],
+        &["open-cases", "--on", "2023-06-30", "--format", "json"][..],
+        &["deadlines", "--from", "2023-01-01", "--to", "2023-12-31"][..],
+        &[
+            "dossier",
+            &decision,
+            "--on",
+            "2023-09-11",
+            "--format",
+            "json",
+        ][..],
+    ] {
+        let args: Vec<&str> = question
+            .iter()
+            .copied()
+            .chain(["--as-of", as_of.as_str()])
+            .collect();
+        let args = args.as_slice();
+        let embedded = scratch.run(args);
+        assert_eq!(embedded.exit, Exit::Done, "{args:?}: {}", embedded.stderr);
+        let with_store: Vec<&str> = ["--store", config.as_str()]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        let on_postgres = node.run(&with_store);
+        assert_eq!(
+            on_postgres.exit,
+            Exit::Done,
+            "{args:?}: {}",
+            on_postgres.stderr
+        );
+        assert!(
+            on_postgres.stdout.len() > 100,
+            "{args:?}: {}",
+            on_postgres.stdout
+        );
+        assert_eq!(on_postgres.stdout, embedded.stdout, "{args:?}");
+    }
+    assert!(node.data().join("projections.snapshot").is_file());
+
+    let rebuilt = node.run(&["--store", &config, "rebuild"]);
+    assert_eq!(rebuilt.exit, Exit::Done, "{}", rebuilt.stderr);
+    assert!(
+        rebuilt
+            .stdout
+            .starts_with("rebuilt the projections from 28 events (4 decisions)"),
+        "{}",
+        rebuilt.stdout
+    );
+}
+
 #[test]
 fn migrate_refuses_a_store_that_is_no_postgresql_connection_string() {
     let scratch = Scratch::new();
@@ -135,7 +216,7 @@ fn a_command_that_reads_the_embedded_log_only_refuses_a_store() {
     let imported = scratch.import(&interleaved(1), &[]);
     assert_eq!(imported.exit, Exit::Done, "{}", imported.stderr);
     for args in [
-        &["--store", "postgres://nowhere/x", "report", "ivo"][..],
+        &["--store", "postgres://nowhere/x", "import", "-"][..],
         &[
             "--store",
             "postgres://nowhere/x",

@@ -7,8 +7,8 @@
 //! directory whose log has gone missing is refused rather than started afresh.
 //!
 //! `--store postgres://…` (or `$VERKSTALL_STORE`) names a PostgreSQL store instead
-//! ([`open_log`]); the commands that read the log through it (`serve`, `verify`, `events`) then
-//! keep only their local state in the data directory.
+//! ([`open_log`]); the commands that read the log through it (`serve`, `verify`, `events`, the
+//! reports, `rebuild`) then keep only their local state in the data directory.
 
 use std::path::{Path, PathBuf};
 

@@ -45,7 +45,8 @@ struct Cli {
 
     /// The event store, when it is PostgreSQL: `postgres://USER@HOST/DATABASE` or `key=value`
     /// pairs (default: $VERKSTALL_STORE, else the data directory's embedded store). Read by
-    /// `serve`, `verify` and `events`; the data directory keeps the node's local state.
+    /// `serve`, `verify`, `events`, the reports and `rebuild`; the data directory keeps the
+    /// node's local state.
     #[arg(long, global = true, value_name = "URL")]
     store: Option<String>,
 
@@ -93,7 +94,14 @@ impl Command {
     fn reads_store(&self) -> bool {
         matches!(
             self,
-            Command::Serve(_) | Command::Verify | Command::Events(_)
+            Command::Serve(_)
+                | Command::Verify
+                | Command::Events(_)
+                | Command::Report(_)
+                | Command::OpenCases(_)
+                | Command::Deadlines(_)
+                | Command::Dossier(_)
+                | Command::Rebuild
         )
     }
 
@@ -158,7 +166,8 @@ pub fn run(
     let result = if location.store.is_some() && cli.command.uses_embedded_log() {
         Err(CliError::Usage(
             "this command works on the data directory's embedded log only; a PostgreSQL store \
-             (--store or $VERKSTALL_STORE) is read by `serve`, `verify` and `events`"
+             (--store or $VERKSTALL_STORE) is read by `serve`, `verify`, `events`, the reports \
+             and `rebuild`"
                 .into(),
         ))
     } else {

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::{DecisionId, Quarter};
 use projections::Projection;
 
-use crate::data::{self, Location, Opened};
+use crate::data::{self, Location, OpenedLog};
 use crate::exit::CliError;
 use crate::format::Format;
 use crate::progress;
@@ -88,9 +88,9 @@ pub struct DossierArgs {
     report: ReportArgs,
 }
 
-/// The store, and the projection caught up with it.
+/// The log, and the projection caught up with it.
 struct Loaded {
-    opened: Opened,
+    opened: OpenedLog,
     projection: Projection,
 }
 
@@ -107,23 +107,47 @@ impl Drop for Loaded {
     }
 }
 
+/// Opens the log (the data directory's, or the PostgreSQL store `--store` names) and brings
+/// the projection saved in the data directory up to date with it.
 fn load(location: &Location, show_progress: bool) -> Result<Loaded, CliError> {
-    let opened = data::open_existing(location)?;
+    let (opened, head) = open_with_snapshot_room(location)?;
+    let store = opened.log.as_store();
     let bar = progress::bar(
         show_progress,
-        opened.store.committed(),
+        head,
         "bringing the projections up to date".into(),
     );
     let projection = opened
         .runtime
         .block_on(live::load(
-            &opened.store,
+            store,
             &location.path,
             &mut progress::track(&bar),
         ))
         .context("loading the projections")?;
     bar.finish_and_clear();
     Ok(Loaded { opened, projection })
+}
+
+/// The log a report or rebuild reads, and its head. With `--store`, the data directory holds
+/// only this node's state (here, the projection's snapshot), so it is made if it does not exist
+/// yet; the embedded log's directory must exist (a command that only reads never creates a log).
+fn open_with_snapshot_room(location: &Location) -> Result<(OpenedLog, u64), CliError> {
+    if location.store.is_some() {
+        std::fs::create_dir_all(&location.path).with_context(|| {
+            format!(
+                "creating the data directory {} for the projection's snapshot",
+                location.path.display()
+            )
+        })?;
+    }
+    let opened = data::open_log(location)?;
+    let head = opened
+        .runtime
+        .block_on(opened.log.as_store().head())
+        .context("reading the head of the log")?
+        .position;
+    Ok((opened, head))
 }
 
 impl QuarterArgs {
@@ -219,7 +243,7 @@ pub fn run_dossier(
         .opened
         .runtime
         .block_on(query::read_dossier_inputs(
-            &loaded.opened.store,
+            loaded.opened.log.as_store(),
             &query,
             position,
         ))
@@ -235,17 +259,14 @@ pub fn run_rebuild(
     out: &mut dyn Write,
     show_progress: bool,
 ) -> Result<(), CliError> {
-    let opened = data::open_existing(location)?;
-    let bar = progress::bar(
-        show_progress,
-        opened.store.committed(),
-        "rebuilding the projections".into(),
-    );
+    let (opened, head) = open_with_snapshot_room(location)?;
+    let store = opened.log.as_store();
+    let bar = progress::bar(show_progress, head, "rebuilding the projections".into());
     let started = std::time::Instant::now();
     let projection = opened
         .runtime
         .block_on(live::rebuild(
-            &opened.store,
+            store,
             &location.path,
             &mut progress::track(&bar),
         ))
