@@ -116,6 +116,9 @@ impl PgStore {
         .await;
         drop(client);
         connection.abort();
+        if matches!(copied, Ok(Ok(_))) {
+            self.analyze().await;
+        }
         copied
     }
 }

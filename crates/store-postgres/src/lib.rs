@@ -111,6 +111,8 @@ pub use scratch::{ScratchDatabase, TEST_SERVER_DEFAULT};
 pub use store::{APPEND_BYTES_MAX, APPEND_EVENTS_MAX, SUBSCRIBER_NAME_BYTES_MAX};
 /// Events read in one statement, at most.
 pub const READ_PAGE_EVENTS_MAX: usize = 10_000;
+/// An import of this many events, at least, is followed by `ANALYZE` ([`PgStore::analyze`]).
+pub const ANALYZE_AFTER_IMPORT_EVENTS: usize = 10_000;
 /// Rows inserted by one statement of an import, at most.
 pub const INSERT_CHUNK_ROWS: usize = 5_000;
 /// Write requests waiting for this node's writer task, at most.
@@ -213,6 +215,23 @@ impl PgStore {
             .map_err(|_| StoreError::Stopped("the writer task ended".into()))?
     }
 
+    /// Brings PostgreSQL's statistics of the log up to date after a bulk load, rather than
+    /// waiting for autovacuum: until then the planner takes the log for a small table and reads
+    /// pages of it in the wrong way (whole ranges sorted on disk). Only a hint to the planner:
+    /// if it fails, the failure is logged and the load stands.
+    pub(crate) async fn analyze(&self) {
+        let analyzed = async {
+            self.reader()
+                .await?
+                .batch_execute("ANALYZE verkstall.events")
+                .await
+                .map_err(db)
+        };
+        if let Err(error) = analyzed.await {
+            tracing::warn!(%error, "could not update the statistics of the log after a bulk load");
+        }
+    }
+
     /// The reading connection (connected again if it was lost).
     async fn reader(&self) -> Result<Arc<Client>, StoreError> {
         self.reader.client().await
@@ -283,6 +302,7 @@ impl EventStore for PgStore {
         events: Vec<NewEvent>,
         options: ImportOptions,
     ) -> Result<Result<Imported, Refusal>, StoreError> {
+        let bulk = events.len() >= ANALYZE_AFTER_IMPORT_EVENTS && !options.dry_run;
         let planned = self
             .write(tx::Write {
                 events,
@@ -291,6 +311,9 @@ impl EventStore for PgStore {
                 dry_run: options.dry_run,
             })
             .await?;
+        if bulk && planned.is_ok() {
+            self.analyze().await;
+        }
         Ok(planned.map(|plan| plan.imported()))
     }
 

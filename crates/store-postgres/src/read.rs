@@ -142,15 +142,14 @@ pub(crate) async fn lines(
     let limit = limit
         .min(crate::READ_PAGE_EVENTS_MAX)
         .min(usize::try_from(upto - after).unwrap_or(usize::MAX));
+    // The exact range of the page (positions are contiguous), not `LIMIT` over everything up to
+    // `upto`: with statistics that do not yet know a freshly loaded table, PostgreSQL planned
+    // the latter as reading and sorting the whole rest of the log for every page.
     let rows = client
         .query(
             "SELECT position, line FROM verkstall.events
-             WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3",
-            &[
-                &to_i64(after),
-                &to_i64(upto),
-                &i64::try_from(limit).unwrap_or(i64::MAX),
-            ],
+             WHERE position > $1 AND position <= $2 ORDER BY position",
+            &[&to_i64(after), &to_i64(after + limit as u64)],
         )
         .await
         .map_err(db)?;

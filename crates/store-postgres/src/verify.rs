@@ -135,11 +135,11 @@ impl PgStore {
                 .query(
                     "SELECT position, decision_id, version, event_id, recorded_at, line
                      FROM verkstall.events WHERE position > $1 AND position <= $2
-                     ORDER BY position LIMIT $3",
+                     ORDER BY position",
+                    // The page's exact range, as `read::lines` reads it.
                     &[
                         &to_i64(after),
-                        &to_i64(total),
-                        &to_i64(VERIFY_PAGE_EVENTS as u64),
+                        &to_i64(total.min(after + VERIFY_PAGE_EVENTS as u64)),
                     ],
                 )
                 .await
