@@ -111,7 +111,8 @@ pub use scratch::{ScratchDatabase, TEST_SERVER_DEFAULT};
 pub use store::{APPEND_BYTES_MAX, APPEND_EVENTS_MAX, SUBSCRIBER_NAME_BYTES_MAX};
 /// Events read in one statement, at most.
 pub const READ_PAGE_EVENTS_MAX: usize = 10_000;
-/// An import of this many events, at least, is followed by `ANALYZE` ([`PgStore::analyze`]).
+/// An import of this many events, at least, is followed by `ANALYZE verkstall.events`, so that
+/// the planner knows the log's size at once rather than when autovacuum comes round.
 pub const ANALYZE_AFTER_IMPORT_EVENTS: usize = 10_000;
 /// Rows inserted by one statement of an import, at most.
 pub const INSERT_CHUNK_ROWS: usize = 5_000;
