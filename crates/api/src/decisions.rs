@@ -562,11 +562,14 @@ pub async fn decision_events(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal(&e))?;
     let version = last.version;
-    state.access.record(
-        &caller,
-        Action::ReadStream,
-        format!("decision {} events", query.decision_id),
-    )?;
+    state
+        .access
+        .record(
+            &caller,
+            Action::ReadStream,
+            format!("decision {} events", query.decision_id),
+        )
+        .await?;
     let mut response = json(&StreamBody {
         decision_id: query.decision_id,
         version,
@@ -601,11 +604,14 @@ pub async fn dossier(
     let format = format(params.format.as_deref())?;
     let query = params.query(decision_id(&id)?)?;
     let (dossier, _) = read_dossier(&state, &query, true).await?;
-    state.access.record(
-        &caller,
-        Action::ReadReports,
-        format!("decision {} dossier", query.decision_id),
-    )?;
+    state
+        .access
+        .record(
+            &caller,
+            Action::ReadReports,
+            format!("decision {} dossier", query.decision_id),
+        )
+        .await?;
     Ok(rendered(render::dossier(&dossier, format), format))
 }
 
