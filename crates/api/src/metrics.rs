@@ -49,8 +49,9 @@ impl Metrics {
         entry.sum_seconds += seconds;
     }
 
-    /// The exposition text, with the log's and the projection's heads.
-    pub fn render(&self, log_head: u64, projection_head: u64) -> String {
+    /// The exposition text, with the log's and the projection's heads and the report answers
+    /// served from those kept and rendered afresh.
+    pub fn render(&self, log_head: u64, projection_head: u64, answers: (u64, u64)) -> String {
         let mut text = String::new();
         let name = "verkstall_http_request_duration_seconds";
         let _ = writeln!(
@@ -93,6 +94,15 @@ impl Metrics {
             let _ = writeln!(text, "# TYPE {gauge} gauge");
             let _ = writeln!(text, "{gauge} {value}");
         }
+        let counter = "verkstall_report_answers_total";
+        let _ = writeln!(
+            text,
+            "# HELP {counter} Report answers in JSON, served from those kept at the same position \
+             of the log (kept) or rendered afresh (rendered)."
+        );
+        let _ = writeln!(text, "# TYPE {counter} counter");
+        let _ = writeln!(text, "{counter}{{source=\"kept\"}} {}", answers.0);
+        let _ = writeln!(text, "{counter}{{source=\"rendered\"}} {}", answers.1);
         text
     }
 }
@@ -128,6 +138,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let text = state.metrics.render(
         *state.store.watch_head().borrow(),
         *state.projected.borrow(),
+        state.answers.counts(),
     );
     (
         [(
@@ -149,7 +160,7 @@ mod tests {
         metrics.observe("/v1/events", "GET", 200, 0.0005);
         metrics.observe("/v1/events", "GET", 200, 0.02);
         metrics.observe("/v1/events", "GET", 200, 7.0);
-        let text = metrics.render(5, 4);
+        let text = metrics.render(5, 4, (2, 1));
         let series = "route=\"/v1/events\",method=\"GET\",status=\"200\"";
         for line in [
             format!("verkstall_http_request_duration_seconds_bucket{{{series},le=\"0.001\"}} 1"),
@@ -159,6 +170,8 @@ mod tests {
             format!("verkstall_http_request_duration_seconds_count{{{series}}} 3"),
             "verkstall_log_head 5".to_owned(),
             "verkstall_projection_head 4".to_owned(),
+            "verkstall_report_answers_total{source=\"kept\"} 2".to_owned(),
+            "verkstall_report_answers_total{source=\"rendered\"} 1".to_owned(),
         ] {
             assert!(
                 text.lines().any(|l| l == line),

@@ -79,7 +79,8 @@ pub struct QuarterQuery {
 }
 
 impl QuarterQuery {
-    fn resolve(&self, now: DateTime<Utc>) -> (Quarter, DateTime<Utc>) {
+    /// The quarter and the as-of moment, with their defaults at `now`.
+    pub fn resolve(&self, now: DateTime<Utc>) -> (Quarter, DateTime<Utc>) {
         let quarter = self
             .quarter
             .unwrap_or_else(|| Quarter::containing(today(now)));
@@ -99,6 +100,16 @@ pub fn council(projection: &Projection, query: &QuarterQuery, now: DateTime<Utc>
     projections::council::council_report(projection, quarter, query.on, as_of)
 }
 
+/// The date and the as-of moment of an open-cases question, with their defaults at `now`
+/// (today in Stockholm, now).
+pub fn resolve_open_cases(
+    on: Option<NaiveDate>,
+    as_of: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (NaiveDate, DateTime<Utc>) {
+    (on.unwrap_or_else(|| today(now)), as_of.unwrap_or(now))
+}
+
 /// Open cases on a date (default today), as of a moment (default now).
 pub fn open_cases(
     projection: &Projection,
@@ -106,8 +117,8 @@ pub fn open_cases(
     as_of: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> OpenCases {
-    let on = on.unwrap_or_else(|| today(now));
-    projections::open_cases::open_cases(projection, on, as_of.unwrap_or(now))
+    let (on, as_of) = resolve_open_cases(on, as_of, now);
+    projections::open_cases::open_cases(projection, on, as_of)
 }
 
 /// Refuses a range whose last date (`to`) is before its first (`from`).

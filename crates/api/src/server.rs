@@ -119,6 +119,8 @@ pub struct AppState {
     pub(crate) metrics: crate::metrics::Metrics,
     pub(crate) access: Arc<crate::access::AccessLog>,
     pub(crate) webhooks: crate::webhooks::Webhooks,
+    /// Report answers kept for the next identical question at the same position.
+    pub(crate) answers: crate::answers::Answers,
 }
 
 impl AppState {
@@ -322,6 +324,7 @@ impl Server {
                 metrics: crate::metrics::Metrics::default(),
                 access,
                 webhooks,
+                answers: crate::answers::Answers::default(),
             }),
             subscription,
             data_dir: config.data_dir,

@@ -881,14 +881,7 @@ async fn metrics_count_requests_by_route_template_and_show_the_heads() {
     server
         .get_json(&format!("/v1/decisions/{id}"), Role::Admin)
         .await;
-    let text = server
-        .request(Method::GET, "/metrics", None)
-        .send()
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("text");
+    let text = metrics(&server).await;
     for line in [
         "verkstall_http_request_duration_seconds_count{route=\"/v1/decisions/{id}/events\",method=\"POST\",status=\"201\"} 1",
         "verkstall_http_request_duration_seconds_count{route=\"/v1/decisions/{id}\",method=\"GET\",status=\"200\"} 1",
@@ -901,6 +894,104 @@ async fn metrics_count_requests_by_route_template_and_show_the_heads() {
         );
     }
     assert!(!text.contains(&id), "no decision id in a label");
+    server.stop().await;
+}
+
+/// The text of `/metrics`.
+async fn metrics(server: &Running) -> String {
+    server
+        .request(Method::GET, "/metrics", None)
+        .send()
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// The report answers served from those kept and rendered afresh, from `/metrics`.
+async fn report_answers(server: &Running) -> (u64, u64) {
+    let text = metrics(server).await;
+    let count = |source: &str| {
+        let prefix = format!("verkstall_report_answers_total{{source=\"{source}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+    };
+    (count("kept"), count("rendered"))
+}
+
+/// The text of a 200 answer to `path` with `as_of` added.
+async fn text_as_of(server: &Running, path: &str, as_of: &str, role: Role) -> String {
+    let path = format!("{path}&as_of={}", as_of.replace('+', "%2B"));
+    let response = server.get(&path, role).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.expect("a body")
+}
+
+/// The decisions of the open cases on 2024-06-30 as of `as_of`.
+async fn open_on_june_30(server: &Running, as_of: &str) -> BTreeSet<String> {
+    let text = text_as_of(
+        server,
+        "/v1/open-cases?on=2024-06-30",
+        as_of,
+        Role::Reporter,
+    )
+    .await;
+    let body: Value = serde_json::from_str(&text).expect("JSON");
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["decision_id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_kept_report_answer_is_the_one_rendered_afresh_and_never_outlives_its_position() {
+    let mut server = Running::start().await;
+    let first = decision(20);
+    server.create(&first).await;
+    // Two moments after every event so far: the same position of the log.
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
+    let moments = [later, later + chrono::Duration::seconds(1)]
+        .map(|m| m.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    for (path, role) in [
+        ("/v1/open-cases?on=2024-06-30", Role::Reporter),
+        ("/v1/reports/ivo?quarter=2024Q2", Role::Auditor),
+        ("/v1/reports/council?quarter=2024Q2", Role::Admin),
+    ] {
+        let before = report_answers(&server).await;
+        let rendered = text_as_of(&server, path, &moments[0], role).await;
+        let kept = text_as_of(&server, path, &moments[1], role).await;
+        assert_eq!(
+            report_answers(&server).await,
+            (before.0 + 1, before.1 + 1),
+            "{path}: the second answer is the kept one"
+        );
+        // The same answer but for its as_of, and no other byte changed.
+        assert_eq!(kept.matches(&moments[1]).count(), 1, "{kept}");
+        assert_eq!(kept, rendered.replace(&moments[0], &moments[1]), "{path}");
+        let mut expected: Value = serde_json::from_str(&rendered).expect("JSON");
+        expected["as_of"] = json!(moments[1]);
+        assert_eq!(
+            serde_json::from_str::<Value>(&kept).expect("JSON"),
+            expected
+        );
+    }
+
+    // An append moves the position: the next answer has it, though asked the same way.
+    assert_eq!(
+        open_on_june_30(&server, &moments[1]).await,
+        BTreeSet::from([first.clone()])
+    );
+    let second = decision(21);
+    server.create(&second).await;
+    assert_eq!(
+        open_on_june_30(&server, &moments[1]).await,
+        BTreeSet::from([first, second])
+    );
     server.stop().await;
 }
 
