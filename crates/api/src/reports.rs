@@ -269,10 +269,12 @@ async fn quarter_report(
 ) -> Result<Response, ApiError> {
     state.authorize(headers, Action::ReadReports)?;
     let (query, format) = query_string(params)?.parse()?;
-    let now = Utc::now();
-    let (quarter, as_of) = query.resolve(now);
     let text = state
         .with_projection(|p| {
+            // `now` as the projection is read: a default as_of then takes in everything folded
+            // (the open-case index and kept answers are for the head).
+            let now = Utc::now();
+            let (quarter, as_of) = query.resolve(now);
             let render = || report(p, &query, now, format);
             if format != render::Format::Json {
                 return render();
@@ -335,9 +337,11 @@ pub async fn open_cases(
     let on = param("on", params.on.as_deref(), query::parse_date)?;
     let as_of = param("as_of", params.as_of.as_deref(), query::parse_as_of)?;
     let format = format(params.format.as_deref())?;
-    let now = Utc::now();
     let text = state
         .with_projection(|p| {
+            // `now` as the projection is read: a default as_of then takes in everything folded
+            // (the open-case index and kept answers are for the head).
+            let now = Utc::now();
             let render = || render::open_cases(&query::open_cases(p, on, as_of, now), format);
             if format != render::Format::Json {
                 return render();
