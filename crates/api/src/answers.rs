@@ -100,8 +100,8 @@ impl Answers {
         }
         self.rendered.fetch_add(1, Ordering::Relaxed);
         let text = render();
-        let mut places = text.match_indices(&instant);
-        if let (Some((at, _)), None) = (places.next(), places.next()) {
+        let mut places = memchr::memmem::find_iter(text.as_bytes(), instant.as_bytes());
+        if let (Some(at), None) = (places.next(), places.next()) {
             let kept = Kept {
                 before: text[..at].to_owned(),
                 after: text[at + instant.len()..].to_owned(),
