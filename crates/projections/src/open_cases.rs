@@ -10,7 +10,9 @@ use serde::Serialize;
 use crate::deadlines::{DeadlineKind, next_deadline};
 use crate::episodes::{Episode, episodes};
 use crate::facts::Projection;
-use crate::worklist::{is_reported, serialize_instant, serialize_status};
+use crate::worklist::{
+    is_reported, serialize_date, serialize_instant, serialize_optional_date, serialize_status,
+};
 
 /// How far ahead the next deadline is looked for, in months.
 const NEXT_DEADLINE_HORIZON_MONTHS: i32 = 15;
@@ -23,8 +25,10 @@ pub struct OpenCase {
     /// The episode's number.
     pub episode: u32,
     /// The day it started.
+    #[serde(serialize_with = "serialize_date")]
     pub start_date: NaiveDate,
     /// start + 3 months.
+    #[serde(serialize_with = "serialize_date")]
     pub reference_date: NaiveDate,
     /// SoL or LSS.
     pub law: Law,
@@ -38,6 +42,7 @@ pub struct OpenCase {
     /// Past its reference date: reportable to IVO.
     pub overdue: bool,
     /// The next deadline on or after the date.
+    #[serde(serialize_with = "serialize_optional_date")]
     pub next_deadline: Option<NaiveDate>,
     /// Which deadline that is (people's formats show it; not in the JSON contract).
     #[serde(skip)]
