@@ -15,13 +15,29 @@
 //! (the other formats write `as_of` in Swedish words), and only a text in which the `as_of`
 //! value occurs exactly once. At most [`ANSWERS_KEPT_MAX`] answers are kept, the oldest
 //! dropped first.
+//!
+//! An answer rendered afresh (the log has moved on) mostly repeats the items of the last one:
+//! [`ItemTexts`] keeps each item of the last open cases and IVO worklist with its JSON text, and
+//! an item equal to a kept one is written with the kept text — the text is a function of the
+//! item's value alone. The answer is then the report without items, rendered as usual, with the
+//! items' texts put in its empty `"items"`; the tests hold it to the report's own rendering.
+//!
+//! The IVO worklist looks at every decision; [`Answers::worklist`] keeps each decision's items
+//! ([`projections::worklist::decision_items`]) with what they were computed from — how many of
+//! its facts, and of the replaced decision's, were known at the position — and computes afresh
+//! only the decisions with another count. Facts are only ever appended, in position order, so
+//! the count names the facts exactly.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::Quarter;
+use domain::{DecisionId, Quarter};
+use projections::open_cases::{OpenCase, OpenCases};
+use projections::worklist::{Worklist, WorklistItem};
+use projections::{DecisionFacts, Projection};
+use serde::Serialize;
 
 /// Answers kept at most.
 pub const ANSWERS_KEPT_MAX: usize = 16;
@@ -65,12 +81,32 @@ struct Kept {
     after: String,
 }
 
-/// The kept answers, newest last.
+/// The kept answers, newest last, and the items of the last answers rendered.
 #[derive(Debug, Default)]
 pub(crate) struct Answers {
-    kept: Mutex<VecDeque<(Question, std::sync::Arc<Kept>)>>,
+    kept: Mutex<VecDeque<(Question, Arc<Kept>)>>,
     served: AtomicU64,
     rendered: AtomicU64,
+    open_cases: ItemTexts<OpenCase>,
+    worklist: ItemTexts<WorklistItem>,
+    worklist_items: Mutex<Option<WorklistItems>>,
+}
+
+/// Each decision's worklist items for one quarter and date, with the counts of facts they were
+/// computed from.
+#[derive(Debug)]
+struct WorklistItems {
+    quarter: Quarter,
+    on: NaiveDate,
+    by_decision: HashMap<DecisionId, (Known, Vec<WorklistItem>)>,
+}
+
+/// How many facts of a decision, and of the decision it replaces, were known at a position.
+type Known = (usize, Option<usize>);
+
+/// How many of `decision`'s facts were known at `position` (they are in position order).
+fn known(decision: &DecisionFacts, position: u64) -> usize {
+    decision.facts.partition_point(|f| f.position <= position)
 }
 
 impl Answers {
@@ -117,6 +153,86 @@ impl Answers {
         text
     }
 
+    /// The IVO worklist of `quarter`, counting days to `on` (default: the quarter's end), as
+    /// known at `as_of`: `projections::worklist::ivo_worklist`, computing afresh only the
+    /// decisions whose facts (or whose replaced decision's) known then differ from last time.
+    pub(crate) fn worklist(
+        &self,
+        projection: &Projection,
+        quarter: Quarter,
+        on: Option<NaiveDate>,
+        as_of: DateTime<Utc>,
+    ) -> Worklist {
+        let on = projections::worklist::counted_to(quarter, on);
+        let position = projection.position_as_of(as_of);
+        let mut memo = self
+            .worklist_items
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let memo = match &mut *memo {
+            Some(memo) if memo.quarter == quarter && memo.on == on => memo,
+            other => other.insert(WorklistItems {
+                quarter,
+                on,
+                by_decision: HashMap::new(),
+            }),
+        };
+        let mut items = Vec::new();
+        for decision in projection.decisions() {
+            let replaced = decision
+                .grant
+                .replaces
+                .and_then(|id| projection.decision(id));
+            let now_known = (
+                known(decision, position),
+                replaced.map(|r| known(r, position)),
+            );
+            match memo.by_decision.get(&decision.decision_id) {
+                Some((was_known, kept)) if *was_known == now_known => {
+                    items.extend(kept.iter().cloned());
+                }
+                _ => {
+                    let fresh = projections::worklist::decision_items(
+                        projection, position, decision, quarter, on,
+                    );
+                    items.extend(fresh.iter().cloned());
+                    memo.by_decision
+                        .insert(decision.decision_id, (now_known, fresh));
+                }
+            }
+        }
+        projections::worklist::worklist_of(quarter, on, as_of, items)
+    }
+
+    /// The JSON of `report`, as `render::open_cases` writes it.
+    pub(crate) fn open_cases_json(&self, report: &OpenCases) -> String {
+        let envelope = OpenCases {
+            on: report.on,
+            as_of: report.as_of,
+            items: Vec::new(),
+        };
+        let envelope = render::open_cases(&envelope, render::Format::Json);
+        self.open_cases
+            .assemble(&envelope, &report.items, |i| (i.decision_id, i.episode))
+            .unwrap_or_else(|| render::open_cases(report, render::Format::Json))
+    }
+
+    /// The JSON of `report`, as `render::ivo_worklist` writes it.
+    pub(crate) fn worklist_json(&self, report: &Worklist) -> String {
+        let envelope = Worklist {
+            quarter: report.quarter,
+            period_start: report.period_start,
+            period_end: report.period_end,
+            on: report.on,
+            as_of: report.as_of,
+            items: Vec::new(),
+        };
+        let envelope = render::ivo_worklist(&envelope, render::Format::Json);
+        self.worklist
+            .assemble(&envelope, &report.items, |i| (i.decision_id, i.episode))
+            .unwrap_or_else(|| render::ivo_worklist(report, render::Format::Json))
+    }
+
     /// Answers served from those kept, and rendered afresh, since the server started.
     pub(crate) fn counts(&self) -> (u64, u64) {
         (
@@ -125,11 +241,88 @@ impl Answers {
         )
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Question, std::sync::Arc<Kept>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Question, Arc<Kept>)>> {
         self.kept
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Where a report's empty items end its JSON (they are its last field).
+const EMPTY_ITEMS_END: &str = "\"items\": []\n}\n";
+
+/// The items of the last answer of one report, each with its JSON text as it stands in the
+/// answer, by decision and episode.
+#[derive(Debug)]
+pub(crate) struct ItemTexts<T> {
+    last: Mutex<HashMap<ItemKey, (T, Arc<str>)>>,
+}
+
+/// An item's decision and episode.
+type ItemKey = (DecisionId, u32);
+
+impl<T> Default for ItemTexts<T> {
+    fn default() -> ItemTexts<T> {
+        ItemTexts {
+            last: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Serialize + PartialEq + Clone> ItemTexts<T> {
+    /// The pretty JSON of a report with `items`, from `envelope` (the report rendered without
+    /// items: pretty, with a final newline, `"items"` its last field): each item's text is
+    /// the kept one when the item equals the one kept under its `key`, else written now. `None`
+    /// when `envelope` does not end with empty items.
+    fn assemble(&self, envelope: &str, items: &[T], key: impl Fn(&T) -> ItemKey) -> Option<String> {
+        let head = envelope.strip_suffix(EMPTY_ITEMS_END)?;
+        if items.is_empty() {
+            return Some(envelope.to_owned());
+        }
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next = HashMap::with_capacity(items.len());
+        let mut texts = Vec::with_capacity(items.len());
+        for item in items {
+            let text = match last.remove(&key(item)) {
+                Some((kept, text)) if kept == *item => text,
+                _ => item_text(item),
+            };
+            texts.push(Arc::clone(&text));
+            next.insert(key(item), (item.clone(), text));
+        }
+        *last = next;
+        drop(last);
+        let length = head.len() + texts.iter().map(|t| t.len() + 2).sum::<usize>() + 20;
+        let mut json = String::with_capacity(length);
+        json.push_str(head);
+        json.push_str("\"items\": [\n");
+        for (n, text) in texts.iter().enumerate() {
+            if n > 0 {
+                json.push_str(",\n");
+            }
+            json.push_str(text);
+        }
+        json.push_str("\n  ]\n}\n");
+        Some(json)
+    }
+}
+
+/// An item's pretty JSON as it stands in a report's `"items"`: two levels in (a JSON string
+/// holds no raw line break, so every line is indented).
+fn item_text<T: Serialize>(item: &T) -> Arc<str> {
+    let alone = serde_json::to_string_pretty(item).expect("a report's item always serialises");
+    let mut text = String::with_capacity(alone.len() + alone.len() / 8);
+    for (n, line) in alone.split('\n').enumerate() {
+        if n > 0 {
+            text.push('\n');
+        }
+        text.push_str("    ");
+        text.push_str(line);
+    }
+    text.into()
 }
 
 #[cfg(test)]
@@ -233,5 +426,137 @@ mod tests {
         });
         answers.json(question(0), at(2), || answer(at(2), "1"));
         assert_eq!(answers.counts(), (1, ANSWERS_KEPT_MAX as u64 + 2));
+    }
+
+    /// A demo municipality of 400 decisions recorded up to `until`, folded.
+    async fn demo_projection(until: DateTime<Utc>) -> projections::Projection {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store =
+            store::EmbeddedStore::open(dir.path(), None, store::system_clock()).expect("opens");
+        let mut options = demo::DemoOptions::new(7, until);
+        options.decisions = 400;
+        demo::fill(&store, &options, &mut |_, _| {})
+            .await
+            .expect("filled");
+        let mut projection = projections::Projection::new();
+        live::catch_up(&store, &mut projection, &mut |_, _| {})
+            .await
+            .expect("folded");
+        projection.refresh_index();
+        projection
+    }
+
+    #[tokio::test]
+    async fn an_answer_put_together_from_item_texts_is_the_report_as_rendered() {
+        let until: DateTime<Utc> = "2024-11-20T12:00:00Z".parse().expect("a time");
+        let projection = demo_projection(until).await;
+        let answers = Answers::default();
+        let json = render::Format::Json;
+        // Repeated questions put kept texts in; the first of each, and other dates, write anew.
+        for on in [
+            "2015-01-01",
+            "2023-03-31",
+            "2024-06-30",
+            "2024-06-30",
+            "2024-11-20",
+            "2024-11-20",
+        ] {
+            let on: NaiveDate = on.parse().expect("a date");
+            let report = projections::open_cases::open_cases(&projection, on, until);
+            assert_eq!(
+                answers.open_cases_json(&report),
+                render::open_cases(&report, json),
+                "open cases on {on}"
+            );
+        }
+        let on: NaiveDate = "2024-11-20".parse().expect("a date");
+        let mut report = projections::open_cases::open_cases(&projection, on, until);
+        assert!(report.items.len() > 10, "{}", report.items.len());
+        report.items.remove(3);
+        report.items[5].days_waiting += 1;
+        report.items[7].next_deadline = None;
+        assert_eq!(
+            answers.open_cases_json(&report),
+            render::open_cases(&report, json)
+        );
+
+        for quarter in ["2023Q1", "2024Q2", "2024Q2", "2024Q4", "2024Q4"] {
+            let quarter: Quarter = quarter.parse().expect("a quarter");
+            let report = projections::worklist::ivo_worklist(&projection, quarter, None, until);
+            assert_eq!(
+                answers.worklist_json(&report),
+                render::ivo_worklist(&report, json),
+                "the worklist of {quarter}"
+            );
+        }
+        let quarter: Quarter = "2024Q4".parse().expect("a quarter");
+        let mut report = projections::worklist::ivo_worklist(&projection, quarter, None, until);
+        assert!(report.items.len() > 10, "{}", report.items.len());
+        report.items.swap(1, 2);
+        report.items[4].title.push_str(" \"ändrad\"\n");
+        report.items[6].missed_earlier.clear();
+        report.items.pop();
+        assert_eq!(
+            answers.worklist_json(&report),
+            render::ivo_worklist(&report, json)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_worklist_from_kept_decisions_is_the_worklist_computed_whole() {
+        let until: DateTime<Utc> = "2024-11-20T12:00:00Z".parse().expect("a time");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store =
+            store::EmbeddedStore::open(dir.path(), None, store::system_clock()).expect("opens");
+        let mut options = demo::DemoOptions::new(11, until);
+        options.decisions = 400;
+        demo::fill(&store, &options, &mut |_, _| {})
+            .await
+            .expect("filled");
+        let head = store::EventStore::head(&store)
+            .await
+            .expect("a head")
+            .position;
+        let events = store::EventStore::read_all(&store, 0, head as usize, None)
+            .await
+            .expect("read");
+        let answers = Answers::default();
+        let mut projection = projections::Projection::new();
+        // Fold the log in three parts, asking after each; then ask as of earlier moments.
+        let thirds = events.len().div_ceil(3);
+        for part in events.chunks(thirds) {
+            for event in part {
+                projection.apply(event).expect("folds");
+            }
+            projection.refresh_index();
+            let last = part.last().expect("a part has events").recorded_at;
+            for (quarter, on, as_of) in [
+                ("2024Q4", None, until),
+                ("2024Q4", None, until),
+                ("2024Q2", Some("2024-08-01"), until),
+                ("2024Q4", None, last),
+                ("2024Q4", None, last - chrono::Duration::days(40)),
+                ("2024Q4", None, until),
+            ] {
+                let quarter: Quarter = quarter.parse().expect("a quarter");
+                let on = on.map(|d: &str| d.parse::<NaiveDate>().expect("a date"));
+                let whole = projections::worklist::ivo_worklist(&projection, quarter, on, as_of);
+                assert_eq!(
+                    answers.worklist(&projection, quarter, on, as_of),
+                    whole,
+                    "{quarter} on {on:?} as of {as_of}"
+                );
+            }
+        }
+        assert!(
+            !projections::worklist::ivo_worklist(
+                &projection,
+                "2024Q4".parse().expect("q"),
+                None,
+                until
+            )
+            .items
+            .is_empty()
+        );
     }
 }

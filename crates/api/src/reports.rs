@@ -15,7 +15,7 @@ use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
-use crate::answers::{QuarterReport, Question};
+use crate::answers::{Answers, QuarterReport, Question};
 use crate::auth::Action;
 use crate::problem::ApiError;
 use crate::query::{self, QuarterQuery};
@@ -225,7 +225,14 @@ pub async fn ivo(
         &headers,
         params,
         QuarterReport::Ivo,
-        |p, query, now, format| render::ivo_worklist(&query::ivo_worklist(p, query, now), format),
+        |answers, p, query, now, format| {
+            let (quarter, as_of) = query.resolve(now);
+            let report = answers.worklist(p, quarter, query.on, as_of);
+            match format {
+                render::Format::Json => answers.worklist_json(&report),
+                _ => render::ivo_worklist(&report, format),
+            }
+        },
     )
     .await
 }
@@ -253,7 +260,7 @@ pub async fn council(
         &headers,
         params,
         QuarterReport::Council,
-        |p, query, now, format| render::council(&query::council(p, query, now), format),
+        |_, p, query, now, format| render::council(&query::council(p, query, now), format),
     )
     .await
 }
@@ -265,7 +272,7 @@ async fn quarter_report(
     headers: &HeaderMap,
     params: Result<Query<QuarterParams>, QueryRejection>,
     kind: QuarterReport,
-    report: fn(&Projection, &QuarterQuery, DateTime<Utc>, render::Format) -> String,
+    report: fn(&Answers, &Projection, &QuarterQuery, DateTime<Utc>, render::Format) -> String,
 ) -> Result<Response, ApiError> {
     state.authorize(headers, Action::ReadReports)?;
     let (query, format) = query_string(params)?.parse()?;
@@ -275,7 +282,7 @@ async fn quarter_report(
             // (the open-case index and kept answers are for the head).
             let now = Utc::now();
             let (quarter, as_of) = query.resolve(now);
-            let render = || report(p, &query, now, format);
+            let render = || report(&state.answers, p, &query, now, format);
             if format != render::Format::Json {
                 return render();
             }
@@ -342,7 +349,13 @@ pub async fn open_cases(
             // `now` as the projection is read: a default as_of then takes in everything folded
             // (the open-case index and kept answers are for the head).
             let now = Utc::now();
-            let render = || render::open_cases(&query::open_cases(p, on, as_of, now), format);
+            let render = || {
+                let report = query::open_cases(p, on, as_of, now);
+                match format {
+                    render::Format::Json => state.answers.open_cases_json(&report),
+                    _ => render::open_cases(&report, format),
+                }
+            };
             if format != render::Format::Json {
                 return render();
             }

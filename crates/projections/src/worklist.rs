@@ -8,7 +8,7 @@ use domain::{DecisionId, Quarter};
 use serde::Serialize;
 
 use crate::episodes::{Episode, EpisodeKind, Outcome, episodes, ever_executed};
-use crate::facts::{DecisionView, FactKind, Grant, Projection};
+use crate::facts::{DecisionFacts, DecisionView, FactKind, Grant, Projection};
 
 /// What an episode is to be reported as in a quarter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -257,19 +257,46 @@ pub fn ivo_worklist(
     on: Option<NaiveDate>,
     as_of: DateTime<Utc>,
 ) -> Worklist {
-    let on = on.unwrap_or_else(|| quarter.end());
+    let on = counted_to(quarter, on);
     let position = projection.position_as_of(as_of);
     let mut items = Vec::new();
     for decision in projection.decisions() {
-        let Some(view) = decision.view(position) else {
-            continue;
-        };
-        for (episode, kind) in due_in_quarter(&view, quarter) {
-            items.push(item(
-                projection, position, &view, &episode, kind, quarter, on,
-            ));
-        }
+        items.extend(decision_items(projection, position, decision, quarter, on));
     }
+    worklist_of(quarter, on, as_of, items)
+}
+
+/// The date a quarter's worklist counts days to: `on` if asked, else the quarter's last day.
+pub fn counted_to(quarter: Quarter, on: Option<NaiveDate>) -> NaiveDate {
+    on.unwrap_or_else(|| quarter.end())
+}
+
+/// What [`ivo_worklist`] lists of one decision, as known at `position`, counting days to `on`.
+/// It reads the decision's facts up to `position` and those of the decision it replaces, if
+/// any, and nothing else.
+pub fn decision_items(
+    projection: &Projection,
+    position: u64,
+    decision: &DecisionFacts,
+    quarter: Quarter,
+    on: NaiveDate,
+) -> Vec<WorklistItem> {
+    let Some(view) = decision.view(position) else {
+        return Vec::new();
+    };
+    due_in_quarter(&view, quarter)
+        .into_iter()
+        .map(|(episode, kind)| item(projection, position, &view, &episode, kind, quarter, on))
+        .collect()
+}
+
+/// The worklist of `items` (every decision's [`decision_items`]), in its order.
+pub fn worklist_of(
+    quarter: Quarter,
+    on: NaiveDate,
+    as_of: DateTime<Utc>,
+    mut items: Vec<WorklistItem>,
+) -> Worklist {
     items.sort_by_key(|a| (a.reference_date, a.decision_id, a.episode));
     Worklist {
         quarter,
