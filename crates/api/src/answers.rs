@@ -17,16 +17,16 @@
 //! dropped first.
 //!
 //! An answer rendered afresh (the log has moved on) mostly repeats the items of the last one:
-//! [`ItemTexts`] keeps each item of the last open cases and IVO worklist with its JSON text, and
-//! an item equal to a kept one is written with the kept text — the text is a function of the
+//! [`ItemTexts`] keeps each item of the last open cases with its JSON text, and an item equal to
+//! a kept one is written with the kept text — the text is a function of the
 //! item's value alone. The answer is then the report without items, rendered as usual, with the
 //! items' texts put in its empty `"items"`; the tests hold it to the report's own rendering.
 //!
-//! The IVO worklist looks at every decision; [`Answers::worklist`] keeps each decision's items
-//! ([`projections::worklist::decision_items`]) with what they were computed from — how many of
-//! its facts, and of the replaced decision's, were known at the position — and computes afresh
-//! only the decisions with another count. Facts are only ever appended, in position order, so
-//! the count names the facts exactly.
+//! The IVO worklist looks at every decision; [`Answers::worklist_json`] keeps the JSON texts of
+//! each decision's items ([`projections::worklist::decision_items`]) with what they were
+//! computed from — how many of its facts, and of the replaced decision's, were known at the
+//! position — and computes afresh only the decisions with another count. Facts are only ever
+//! appended, in position order, so the count names the facts exactly.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,7 +35,6 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{DecisionId, Quarter};
 use projections::open_cases::{OpenCase, OpenCases};
-use projections::worklist::{Worklist, WorklistItem};
 use projections::{DecisionFacts, Projection};
 use serde::Serialize;
 
@@ -88,18 +87,26 @@ pub(crate) struct Answers {
     served: AtomicU64,
     rendered: AtomicU64,
     open_cases: ItemTexts<OpenCase>,
-    worklist: ItemTexts<WorklistItem>,
-    worklist_items: Mutex<Option<WorklistItems>>,
+    worklist: Mutex<Option<WorklistTexts>>,
 }
 
-/// Each decision's worklist items for one quarter and date, with the counts of facts they were
-/// computed from.
+/// How the kept texts are found: foldhash, randomly seeded per process (as the projections).
+type IdHasher = foldhash::fast::RandomState;
+
+/// The texts of each decision's worklist items for one quarter and date, with the counts of
+/// facts they were computed from.
 #[derive(Debug)]
-struct WorklistItems {
+struct WorklistTexts {
     quarter: Quarter,
     on: NaiveDate,
-    by_decision: HashMap<DecisionId, (Known, Vec<WorklistItem>)>,
+    by_decision: HashMap<DecisionId, (Known, ItemsText), IdHasher>,
 }
+
+/// A decision's worklist items: where each stands, and its text.
+type ItemsText = Vec<(WorklistOrder, Arc<str>)>;
+
+/// Where an item stands in the worklist (`projections::worklist::worklist_order`).
+type WorklistOrder = (NaiveDate, DecisionId, u32);
 
 /// How many facts of a decision, and of the decision it replaces, were known at a position.
 type Known = (usize, Option<usize>);
@@ -153,31 +160,39 @@ impl Answers {
         text
     }
 
-    /// The IVO worklist of `quarter`, counting days to `on` (default: the quarter's end), as
-    /// known at `as_of`: `projections::worklist::ivo_worklist`, computing afresh only the
-    /// decisions whose facts (or whose replaced decision's) known then differ from last time.
-    pub(crate) fn worklist(
+    /// The JSON of the IVO worklist of `quarter`, counting days to `on` (default: the quarter's
+    /// end), as known at `as_of`: what `render::ivo_worklist` writes of
+    /// `projections::worklist::ivo_worklist`, computing afresh only the decisions whose facts
+    /// (or whose replaced decision's) known then differ from last time.
+    pub(crate) fn worklist_json(
         &self,
         projection: &Projection,
         quarter: Quarter,
         on: Option<NaiveDate>,
         as_of: DateTime<Utc>,
-    ) -> Worklist {
-        let on = projections::worklist::counted_to(quarter, on);
+    ) -> String {
+        use projections::worklist::{counted_to, decision_items, worklist_of, worklist_order};
+        let on = counted_to(quarter, on);
         let position = projection.position_as_of(as_of);
-        let mut memo = self
-            .worklist_items
+        let json = render::Format::Json;
+        let envelope = render::ivo_worklist(&worklist_of(quarter, on, as_of, Vec::new()), json);
+        let Some(head) = envelope.strip_suffix(EMPTY_ITEMS_END) else {
+            let whole = projections::worklist::ivo_worklist(projection, quarter, Some(on), as_of);
+            return render::ivo_worklist(&whole, json);
+        };
+        let mut kept = self
+            .worklist
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let memo = match &mut *memo {
+        let memo = match &mut *kept {
             Some(memo) if memo.quarter == quarter && memo.on == on => memo,
-            other => other.insert(WorklistItems {
+            other => other.insert(WorklistTexts {
                 quarter,
                 on,
-                by_decision: HashMap::new(),
+                by_decision: HashMap::default(),
             }),
         };
-        let mut items = Vec::new();
+        let mut texts = Vec::new();
         for decision in projection.decisions() {
             let replaced = decision
                 .grant
@@ -187,21 +202,21 @@ impl Answers {
                 known(decision, position),
                 replaced.map(|r| known(r, position)),
             );
-            match memo.by_decision.get(&decision.decision_id) {
-                Some((was_known, kept)) if *was_known == now_known => {
-                    items.extend(kept.iter().cloned());
-                }
-                _ => {
-                    let fresh = projections::worklist::decision_items(
-                        projection, position, decision, quarter, on,
-                    );
-                    items.extend(fresh.iter().cloned());
-                    memo.by_decision
-                        .insert(decision.decision_id, (now_known, fresh));
-                }
+            let id = decision.decision_id;
+            let kept = memo.by_decision.get(&id);
+            if kept.is_none_or(|(was_known, _)| *was_known != now_known) {
+                let items = decision_items(projection, position, decision, quarter, on);
+                let fresh = items
+                    .iter()
+                    .map(|i| (worklist_order(i), item_text(i)))
+                    .collect();
+                memo.by_decision.insert(id, (now_known, fresh));
             }
+            texts.extend(memo.by_decision[&id].1.iter().cloned());
         }
-        projections::worklist::worklist_of(quarter, on, as_of, items)
+        drop(kept);
+        texts.sort_by_key(|(order, _)| *order);
+        with_items(head, texts.iter().map(|(_, text)| &**text))
     }
 
     /// The JSON of `report`, as `render::open_cases` writes it.
@@ -215,22 +230,6 @@ impl Answers {
         self.open_cases
             .assemble(&envelope, &report.items, |i| (i.decision_id, i.episode))
             .unwrap_or_else(|| render::open_cases(report, render::Format::Json))
-    }
-
-    /// The JSON of `report`, as `render::ivo_worklist` writes it.
-    pub(crate) fn worklist_json(&self, report: &Worklist) -> String {
-        let envelope = Worklist {
-            quarter: report.quarter,
-            period_start: report.period_start,
-            period_end: report.period_end,
-            on: report.on,
-            as_of: report.as_of,
-            items: Vec::new(),
-        };
-        let envelope = render::ivo_worklist(&envelope, render::Format::Json);
-        self.worklist
-            .assemble(&envelope, &report.items, |i| (i.decision_id, i.episode))
-            .unwrap_or_else(|| render::ivo_worklist(report, render::Format::Json))
     }
 
     /// Answers served from those kept, and rendered afresh, since the server started.
@@ -251,11 +250,18 @@ impl Answers {
 /// Where a report's empty items end its JSON (they are its last field).
 const EMPTY_ITEMS_END: &str = "\"items\": []\n}\n";
 
-/// The items of the last answer of one report, each with its JSON text as it stands in the
+/// The items of the last answers of one report, each with its JSON text as it stands in the
 /// answer, by decision and episode.
 #[derive(Debug)]
 pub(crate) struct ItemTexts<T> {
-    last: Mutex<HashMap<ItemKey, (T, Arc<str>)>>,
+    last: Mutex<KeptItems<T>>,
+}
+
+/// The kept items, each with the round it was last in.
+#[derive(Debug)]
+struct KeptItems<T> {
+    round: u64,
+    by_key: HashMap<ItemKey, (u64, T, Arc<str>), IdHasher>,
 }
 
 /// An item's decision and episode.
@@ -264,7 +270,10 @@ type ItemKey = (DecisionId, u32);
 impl<T> Default for ItemTexts<T> {
     fn default() -> ItemTexts<T> {
         ItemTexts {
-            last: Mutex::new(HashMap::new()),
+            last: Mutex::new(KeptItems {
+                round: 0,
+                by_key: HashMap::default(),
+            }),
         }
     }
 }
@@ -273,41 +282,54 @@ impl<T: Serialize + PartialEq + Clone> ItemTexts<T> {
     /// The pretty JSON of a report with `items`, from `envelope` (the report rendered without
     /// items: pretty, with a final newline, `"items"` its last field): each item's text is
     /// the kept one when the item equals the one kept under its `key`, else written now. `None`
-    /// when `envelope` does not end with empty items.
+    /// when `envelope` does not end with empty items. Items not in this answer are forgotten.
     fn assemble(&self, envelope: &str, items: &[T], key: impl Fn(&T) -> ItemKey) -> Option<String> {
         let head = envelope.strip_suffix(EMPTY_ITEMS_END)?;
-        if items.is_empty() {
-            return Some(envelope.to_owned());
-        }
         let mut last = self
             .last
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut next = HashMap::with_capacity(items.len());
+        last.round += 1;
+        let round = last.round;
         let mut texts = Vec::with_capacity(items.len());
         for item in items {
-            let text = match last.remove(&key(item)) {
-                Some((kept, text)) if kept == *item => text,
-                _ => item_text(item),
-            };
-            texts.push(Arc::clone(&text));
-            next.insert(key(item), (item.clone(), text));
-        }
-        *last = next;
-        drop(last);
-        let length = head.len() + texts.iter().map(|t| t.len() + 2).sum::<usize>() + 20;
-        let mut json = String::with_capacity(length);
-        json.push_str(head);
-        json.push_str("\"items\": [\n");
-        for (n, text) in texts.iter().enumerate() {
-            if n > 0 {
-                json.push_str(",\n");
+            let kept = last
+                .by_key
+                .entry(key(item))
+                .or_insert_with(|| (round, item.clone(), item_text(item)));
+            if kept.1 != *item {
+                *kept = (round, item.clone(), item_text(item));
             }
-            json.push_str(text);
+            kept.0 = round;
+            texts.push(Arc::clone(&kept.2));
         }
-        json.push_str("\n  ]\n}\n");
-        Some(json)
+        if last.by_key.len() > items.len() {
+            last.by_key.retain(|_, (seen, _, _)| *seen == round);
+        }
+        drop(last);
+        Some(with_items(head, texts.iter().map(|t| &**t)))
     }
+}
+
+/// A report's JSON: `head` (its text up to its empty `"items"`), then the items' texts.
+fn with_items<'a>(head: &str, texts: impl Iterator<Item = &'a str> + Clone) -> String {
+    let length = head.len() + texts.clone().map(|t| t.len() + 2).sum::<usize>() + 20;
+    let mut json = String::with_capacity(length);
+    json.push_str(head);
+    let mut texts = texts.peekable();
+    if texts.peek().is_none() {
+        json.push_str(EMPTY_ITEMS_END);
+        return json;
+    }
+    json.push_str("\"items\": [\n");
+    for (n, text) in texts.enumerate() {
+        if n > 0 {
+            json.push_str(",\n");
+        }
+        json.push_str(text);
+    }
+    json.push_str("\n  ]\n}\n");
+    json
 }
 
 /// An item's pretty JSON as it stands in a report's `"items"`: two levels in (a JSON string
@@ -479,31 +501,10 @@ mod tests {
             answers.open_cases_json(&report),
             render::open_cases(&report, json)
         );
-
-        for quarter in ["2023Q1", "2024Q2", "2024Q2", "2024Q4", "2024Q4"] {
-            let quarter: Quarter = quarter.parse().expect("a quarter");
-            let report = projections::worklist::ivo_worklist(&projection, quarter, None, until);
-            assert_eq!(
-                answers.worklist_json(&report),
-                render::ivo_worklist(&report, json),
-                "the worklist of {quarter}"
-            );
-        }
-        let quarter: Quarter = "2024Q4".parse().expect("a quarter");
-        let mut report = projections::worklist::ivo_worklist(&projection, quarter, None, until);
-        assert!(report.items.len() > 10, "{}", report.items.len());
-        report.items.swap(1, 2);
-        report.items[4].title.push_str(" \"ändrad\"\n");
-        report.items[6].missed_earlier.clear();
-        report.items.pop();
-        assert_eq!(
-            answers.worklist_json(&report),
-            render::ivo_worklist(&report, json)
-        );
     }
 
     #[tokio::test]
-    async fn a_worklist_from_kept_decisions_is_the_worklist_computed_whole() {
+    async fn a_worklist_from_kept_decisions_is_the_worklist_computed_and_rendered_whole() {
         let until: DateTime<Utc> = "2024-11-20T12:00:00Z".parse().expect("a time");
         let dir = tempfile::tempdir().expect("temp dir");
         let store =
@@ -542,8 +543,8 @@ mod tests {
                 let on = on.map(|d: &str| d.parse::<NaiveDate>().expect("a date"));
                 let whole = projections::worklist::ivo_worklist(&projection, quarter, on, as_of);
                 assert_eq!(
-                    answers.worklist(&projection, quarter, on, as_of),
-                    whole,
+                    answers.worklist_json(&projection, quarter, on, as_of),
+                    render::ivo_worklist(&whole, render::Format::Json),
                     "{quarter} on {on:?} as of {as_of}"
                 );
             }

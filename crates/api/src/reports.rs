@@ -225,13 +225,12 @@ pub async fn ivo(
         &headers,
         params,
         QuarterReport::Ivo,
-        |answers, p, query, now, format| {
-            let (quarter, as_of) = query.resolve(now);
-            let report = answers.worklist(p, quarter, query.on, as_of);
-            match format {
-                render::Format::Json => answers.worklist_json(&report),
-                _ => render::ivo_worklist(&report, format),
+        |answers, p, query, now, format| match format {
+            render::Format::Json => {
+                let (quarter, as_of) = query.resolve(now);
+                answers.worklist_json(p, quarter, query.on, as_of)
             }
+            _ => render::ivo_worklist(&query::ivo_worklist(p, query, now), format),
         },
     )
     .await

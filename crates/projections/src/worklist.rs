@@ -290,6 +290,11 @@ pub fn decision_items(
         .collect()
 }
 
+/// Where an item stands in the worklist: by reference date, then decision id, then episode.
+pub fn worklist_order(item: &WorklistItem) -> (NaiveDate, DecisionId, u32) {
+    (item.reference_date, item.decision_id, item.episode)
+}
+
 /// The worklist of `items` (every decision's [`decision_items`]), in its order.
 pub fn worklist_of(
     quarter: Quarter,
@@ -297,7 +302,7 @@ pub fn worklist_of(
     as_of: DateTime<Utc>,
     mut items: Vec<WorklistItem>,
 ) -> Worklist {
-    items.sort_by_key(|a| (a.reference_date, a.decision_id, a.episode));
+    items.sort_by_key(worklist_order);
     Worklist {
         quarter,
         period_start: quarter.start(),
