@@ -360,6 +360,12 @@ impl Server {
             shutdown.await;
             shut_down.send_replace(true);
         };
+        // Each answer is written whole: send it at once rather than wait for an ACK (Nagle).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+            }
+        });
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
