@@ -430,14 +430,14 @@ async fn read_dossier(
     query: &DossierQuery,
     hashes: bool,
 ) -> Result<(projections::dossier::Dossier, u64), ApiError> {
-    let position = state
-        .with_projection(|p| p.position_as_of(query.as_of))
+    let point = state
+        .with_projection(|p| query::log_point(p, query.as_of))
         .await?;
     let store = state.store.as_ref();
     let inputs = if hashes {
-        query::read_dossier_inputs(store, query, position).await?
+        query::read_dossier_inputs(store, query, point).await?
     } else {
-        query::read_state_inputs(store, query, position).await?
+        query::read_state_inputs(store, query, point.0).await?
     };
     let version = inputs.version();
     let dossier = state
