@@ -99,7 +99,9 @@ type IdHasher = foldhash::fast::RandomState;
 struct WorklistTexts {
     quarter: Quarter,
     on: NaiveDate,
-    by_decision: HashMap<DecisionId, (Known, ItemsText), IdHasher>,
+    /// In the order of `Projection::decisions` (a decision found at another place is computed
+    /// afresh).
+    by_decision: Vec<(DecisionId, Known, ItemsText)>,
 }
 
 /// A decision's worklist items: where each stands, and its text.
@@ -111,8 +113,12 @@ type WorklistOrder = (NaiveDate, DecisionId, u32);
 /// How many facts of a decision, and of the decision it replaces, were known at a position.
 type Known = (usize, Option<usize>);
 
-/// How many of `decision`'s facts were known at `position` (they are in position order).
-fn known(decision: &DecisionFacts, position: u64) -> usize {
+/// How many of `decision`'s facts were known at `position` (they are in position order; at or
+/// after the projection's `head`, all of them).
+fn known(decision: &DecisionFacts, position: u64, head: u64) -> usize {
+    if position >= head {
+        return decision.facts.len();
+    }
     decision.facts.partition_point(|f| f.position <= position)
 }
 
@@ -189,30 +195,35 @@ impl Answers {
             other => other.insert(WorklistTexts {
                 quarter,
                 on,
-                by_decision: HashMap::default(),
+                by_decision: Vec::new(),
             }),
         };
+        let head_position = projection.head();
         let mut texts = Vec::new();
-        for decision in projection.decisions() {
+        for (index, decision) in projection.decisions().enumerate() {
             let replaced = decision
                 .grant
                 .replaces
                 .and_then(|id| projection.decision(id));
             let now_known = (
-                known(decision, position),
-                replaced.map(|r| known(r, position)),
+                known(decision, position, head_position),
+                replaced.map(|r| known(r, position, head_position)),
             );
             let id = decision.decision_id;
-            let kept = memo.by_decision.get(&id);
-            if kept.is_none_or(|(was_known, _)| *was_known != now_known) {
+            let kept = memo.by_decision.get(index);
+            if kept.is_none_or(|(was, was_known, _)| *was != id || *was_known != now_known) {
                 let items = decision_items(projection, position, decision, quarter, on);
                 let fresh = items
                     .iter()
                     .map(|i| (worklist_order(i), item_text(i)))
                     .collect();
-                memo.by_decision.insert(id, (now_known, fresh));
+                let entry = (id, now_known, fresh);
+                match memo.by_decision.get_mut(index) {
+                    Some(kept) => *kept = entry,
+                    None => memo.by_decision.push(entry),
+                }
             }
-            texts.extend(memo.by_decision[&id].1.iter().cloned());
+            texts.extend(memo.by_decision[index].2.iter().cloned());
         }
         drop(kept);
         texts.sort_by_key(|(order, _)| *order);
