@@ -16,25 +16,25 @@
 //! value occurs exactly once. At most [`ANSWERS_KEPT_MAX`] answers are kept, the oldest
 //! dropped first.
 //!
-//! An answer rendered afresh (the log has moved on) mostly repeats the items of the last one:
-//! [`ItemTexts`] keeps each item of the last open cases with its JSON text, and an item equal to
-//! a kept one is written with the kept text — the text is a function of the
-//! item's value alone. The answer is then the report without items, rendered as usual, with the
-//! items' texts put in its empty `"items"`; the tests hold it to the report's own rendering.
-//!
-//! The IVO worklist looks at every decision; [`Answers::worklist_json`] keeps the JSON texts of
-//! each decision's items ([`projections::worklist::decision_items`]) with what they were
-//! computed from — how many of its facts, and of the replaced decision's, were known at the
-//! position — and computes afresh only the decisions with another count. Facts are only ever
-//! appended, in position order, so the count names the facts exactly.
+//! An answer rendered afresh (the log has moved on) mostly repeats the last one. Both reports
+//! list items decision by decision, each decision's a function of its own facts known at the
+//! position (and, for the worklist, those of the decision it replaces):
+//! [`projections::open_cases::decision_open_cases`],
+//! [`projections::worklist::decision_items`]. So the JSON texts of each decision's items are
+//! kept with what they were computed from — how many of its facts, and of the replaced
+//! decision's, were known at the position — and only the decisions with other counts are
+//! computed and written afresh. Facts are only ever appended, in position order, so the count
+//! names the facts exactly. The answer is the report without items, rendered as usual, with the
+//! items' texts put in its empty `"items"` in the report's order; the tests hold it to the
+//! report computed and rendered whole.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{DecisionId, Quarter};
-use projections::open_cases::{OpenCase, OpenCases};
+use projections::open_cases::OpenCases;
 use projections::{DecisionFacts, Projection};
 use serde::Serialize;
 
@@ -80,35 +80,40 @@ struct Kept {
     after: String,
 }
 
-/// The kept answers, newest last, and the items of the last answers rendered.
+/// The kept answers, newest last, and the kept texts of each decision's items.
 #[derive(Debug, Default)]
 pub(crate) struct Answers {
     kept: Mutex<VecDeque<(Question, Arc<Kept>)>>,
     served: AtomicU64,
     rendered: AtomicU64,
-    open_cases: ItemTexts<OpenCase>,
-    worklist: Mutex<Option<WorklistTexts>>,
+    open_cases: DecisionTexts<NaiveDate>,
+    worklist: DecisionTexts<(Quarter, NaiveDate)>,
 }
 
-/// How the kept texts are found: foldhash, randomly seeded per process (as the projections).
-type IdHasher = foldhash::fast::RandomState;
-
-/// The texts of each decision's worklist items for one quarter and date, with the counts of
-/// facts they were computed from.
+/// The JSON texts of each decision's items in one report asked with parameters `P`, with the
+/// counts of facts they were computed from, in the order of `Projection::decisions` (a
+/// decision found at another place is computed afresh).
 #[derive(Debug)]
-struct WorklistTexts {
-    quarter: Quarter,
-    on: NaiveDate,
-    /// In the order of `Projection::decisions` (a decision found at another place is computed
-    /// afresh).
-    by_decision: Vec<(DecisionId, Known, ItemsText)>,
+struct DecisionTexts<P> {
+    kept: Mutex<Option<(P, Vec<Computed>)>>,
 }
 
-/// A decision's worklist items: where each stands, and its text.
-type ItemsText = Vec<(WorklistOrder, Arc<str>)>;
+/// A decision, the counts of facts its items were computed from, and their texts.
+type Computed = (DecisionId, Known, ItemTexts);
 
-/// Where an item stands in the worklist (`projections::worklist::worklist_order`).
-type WorklistOrder = (NaiveDate, DecisionId, u32);
+impl<P> Default for DecisionTexts<P> {
+    fn default() -> DecisionTexts<P> {
+        DecisionTexts {
+            kept: Mutex::new(None),
+        }
+    }
+}
+
+/// A decision's items in a report: where each stands, and its text.
+type ItemTexts = Vec<(ItemOrder, Arc<str>)>;
+
+/// Where an item stands in its report: by reference date, then decision id, then episode.
+type ItemOrder = (NaiveDate, DecisionId, u32);
 
 /// How many facts of a decision, and of the decision it replaces, were known at a position.
 type Known = (usize, Option<usize>);
@@ -120,6 +125,55 @@ fn known(decision: &DecisionFacts, position: u64, head: u64) -> usize {
         return decision.facts.len();
     }
     decision.facts.partition_point(|f| f.position <= position)
+}
+
+impl<P: PartialEq + Copy> DecisionTexts<P> {
+    /// The texts of every item of the report asked with `params` at `position`, in the
+    /// report's order: each decision's `items` as kept when its facts (and its replaced
+    /// decision's) known at `position` are as many as when they were kept, else computed now.
+    fn texts(
+        &self,
+        projection: &Projection,
+        position: u64,
+        params: P,
+        items: impl Fn(&DecisionFacts) -> ItemTexts,
+    ) -> ItemTexts {
+        let mut kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let by_decision = match &mut *kept {
+            Some((asked, by_decision)) if *asked == params => by_decision,
+            other => &mut other.insert((params, Vec::new())).1,
+        };
+        let head = projection.head();
+        let mut texts = Vec::new();
+        for (index, decision) in projection.decisions().enumerate() {
+            let replaced = decision
+                .grant
+                .replaces
+                .and_then(|id| projection.decision(id));
+            let now_known = (
+                known(decision, position, head),
+                replaced.map(|r| known(r, position, head)),
+            );
+            let id = decision.decision_id;
+            let stale = by_decision
+                .get(index)
+                .is_none_or(|(was, was_known, _)| *was != id || *was_known != now_known);
+            if stale {
+                let entry = (id, now_known, items(decision));
+                match by_decision.get_mut(index) {
+                    Some(slot) => *slot = entry,
+                    None => by_decision.push(entry),
+                }
+            }
+            texts.extend(by_decision[index].2.iter().cloned());
+        }
+        drop(kept);
+        texts.sort_by_key(|(order, _)| *order);
+        texts
+    }
 }
 
 impl Answers {
@@ -186,61 +240,46 @@ impl Answers {
             let whole = projections::worklist::ivo_worklist(projection, quarter, Some(on), as_of);
             return render::ivo_worklist(&whole, json);
         };
-        let mut kept = self
+        let texts = self
             .worklist
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let memo = match &mut *kept {
-            Some(memo) if memo.quarter == quarter && memo.on == on => memo,
-            other => other.insert(WorklistTexts {
-                quarter,
-                on,
-                by_decision: Vec::new(),
-            }),
-        };
-        let head_position = projection.head();
-        let mut texts = Vec::new();
-        for (index, decision) in projection.decisions().enumerate() {
-            let replaced = decision
-                .grant
-                .replaces
-                .and_then(|id| projection.decision(id));
-            let now_known = (
-                known(decision, position, head_position),
-                replaced.map(|r| known(r, position, head_position)),
-            );
-            let id = decision.decision_id;
-            let kept = memo.by_decision.get(index);
-            if kept.is_none_or(|(was, was_known, _)| *was != id || *was_known != now_known) {
-                let items = decision_items(projection, position, decision, quarter, on);
-                let fresh = items
+            .texts(projection, position, (quarter, on), |decision| {
+                decision_items(projection, position, decision, quarter, on)
                     .iter()
                     .map(|i| (worklist_order(i), item_text(i)))
-                    .collect();
-                let entry = (id, now_known, fresh);
-                match memo.by_decision.get_mut(index) {
-                    Some(kept) => *kept = entry,
-                    None => memo.by_decision.push(entry),
-                }
-            }
-            texts.extend(memo.by_decision[index].2.iter().cloned());
-        }
-        drop(kept);
-        texts.sort_by_key(|(order, _)| *order);
+                    .collect()
+            });
         with_items(head, texts.iter().map(|(_, text)| &**text))
     }
 
-    /// The JSON of `report`, as `render::open_cases` writes it.
-    pub(crate) fn open_cases_json(&self, report: &OpenCases) -> String {
+    /// The JSON of the open cases on `on` as known at `as_of`: what `render::open_cases` writes
+    /// of `projections::open_cases::open_cases`, computing afresh only the decisions whose
+    /// facts known then differ from last time.
+    pub(crate) fn open_cases_json(
+        &self,
+        projection: &Projection,
+        on: NaiveDate,
+        as_of: DateTime<Utc>,
+    ) -> String {
+        use projections::open_cases::{decision_open_cases, open_case_order};
+        let position = projection.position_as_of(as_of);
+        let json = render::Format::Json;
         let envelope = OpenCases {
-            on: report.on,
-            as_of: report.as_of,
+            on,
+            as_of,
             items: Vec::new(),
         };
-        let envelope = render::open_cases(&envelope, render::Format::Json);
-        self.open_cases
-            .assemble(&envelope, &report.items, |i| (i.decision_id, i.episode))
-            .unwrap_or_else(|| render::open_cases(report, render::Format::Json))
+        let envelope = render::open_cases(&envelope, json);
+        let Some(head) = envelope.strip_suffix(EMPTY_ITEMS_END) else {
+            let whole = projections::open_cases::open_cases(projection, on, as_of);
+            return render::open_cases(&whole, json);
+        };
+        let texts = self.open_cases.texts(projection, position, on, |decision| {
+            decision_open_cases(decision, position, on)
+                .iter()
+                .map(|c| (open_case_order(c), item_text(c)))
+                .collect()
+        });
+        with_items(head, texts.iter().map(|(_, text)| &**text))
     }
 
     /// Answers served from those kept, and rendered afresh, since the server started.
@@ -260,67 +299,6 @@ impl Answers {
 
 /// Where a report's empty items end its JSON (they are its last field).
 const EMPTY_ITEMS_END: &str = "\"items\": []\n}\n";
-
-/// The items of the last answers of one report, each with its JSON text as it stands in the
-/// answer, by decision and episode.
-#[derive(Debug)]
-pub(crate) struct ItemTexts<T> {
-    last: Mutex<KeptItems<T>>,
-}
-
-/// The kept items, each with the round it was last in.
-#[derive(Debug)]
-struct KeptItems<T> {
-    round: u64,
-    by_key: HashMap<ItemKey, (u64, T, Arc<str>), IdHasher>,
-}
-
-/// An item's decision and episode.
-type ItemKey = (DecisionId, u32);
-
-impl<T> Default for ItemTexts<T> {
-    fn default() -> ItemTexts<T> {
-        ItemTexts {
-            last: Mutex::new(KeptItems {
-                round: 0,
-                by_key: HashMap::default(),
-            }),
-        }
-    }
-}
-
-impl<T: Serialize + PartialEq + Clone> ItemTexts<T> {
-    /// The pretty JSON of a report with `items`, from `envelope` (the report rendered without
-    /// items: pretty, with a final newline, `"items"` its last field): each item's text is
-    /// the kept one when the item equals the one kept under its `key`, else written now. `None`
-    /// when `envelope` does not end with empty items. Items not in this answer are forgotten.
-    fn assemble(&self, envelope: &str, items: &[T], key: impl Fn(&T) -> ItemKey) -> Option<String> {
-        let head = envelope.strip_suffix(EMPTY_ITEMS_END)?;
-        let mut last = self
-            .last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        last.round += 1;
-        let round = last.round;
-        let mut texts = Vec::with_capacity(items.len());
-        for item in items {
-            let kept = last
-                .by_key
-                .entry(key(item))
-                .or_insert_with(|| (round, item.clone(), item_text(item)));
-            if kept.1 != *item {
-                *kept = (round, item.clone(), item_text(item));
-            }
-            kept.0 = round;
-            texts.push(Arc::clone(&kept.2));
-        }
-        if last.by_key.len() > items.len() {
-            last.by_key.retain(|_, (seen, _, _)| *seen == round);
-        }
-        drop(last);
-        Some(with_items(head, texts.iter().map(|t| &**t)))
-    }
-}
 
 /// A report's JSON: `head` (its text up to its empty `"items"`), then the items' texts.
 fn with_items<'a>(head: &str, texts: impl Iterator<Item = &'a str> + Clone) -> String {
@@ -461,61 +439,8 @@ mod tests {
         assert_eq!(answers.counts(), (1, ANSWERS_KEPT_MAX as u64 + 2));
     }
 
-    /// A demo municipality of 400 decisions recorded up to `until`, folded.
-    async fn demo_projection(until: DateTime<Utc>) -> projections::Projection {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store =
-            store::EmbeddedStore::open(dir.path(), None, store::system_clock()).expect("opens");
-        let mut options = demo::DemoOptions::new(7, until);
-        options.decisions = 400;
-        demo::fill(&store, &options, &mut |_, _| {})
-            .await
-            .expect("filled");
-        let mut projection = projections::Projection::new();
-        live::catch_up(&store, &mut projection, &mut |_, _| {})
-            .await
-            .expect("folded");
-        projection.refresh_index();
-        projection
-    }
-
     #[tokio::test]
-    async fn an_answer_put_together_from_item_texts_is_the_report_as_rendered() {
-        let until: DateTime<Utc> = "2024-11-20T12:00:00Z".parse().expect("a time");
-        let projection = demo_projection(until).await;
-        let answers = Answers::default();
-        let json = render::Format::Json;
-        // Repeated questions put kept texts in; the first of each, and other dates, write anew.
-        for on in [
-            "2015-01-01",
-            "2023-03-31",
-            "2024-06-30",
-            "2024-06-30",
-            "2024-11-20",
-            "2024-11-20",
-        ] {
-            let on: NaiveDate = on.parse().expect("a date");
-            let report = projections::open_cases::open_cases(&projection, on, until);
-            assert_eq!(
-                answers.open_cases_json(&report),
-                render::open_cases(&report, json),
-                "open cases on {on}"
-            );
-        }
-        let on: NaiveDate = "2024-11-20".parse().expect("a date");
-        let mut report = projections::open_cases::open_cases(&projection, on, until);
-        assert!(report.items.len() > 10, "{}", report.items.len());
-        report.items.remove(3);
-        report.items[5].days_waiting += 1;
-        report.items[7].next_deadline = None;
-        assert_eq!(
-            answers.open_cases_json(&report),
-            render::open_cases(&report, json)
-        );
-    }
-
-    #[tokio::test]
-    async fn a_worklist_from_kept_decisions_is_the_worklist_computed_and_rendered_whole() {
+    async fn reports_from_kept_decisions_are_the_reports_computed_and_rendered_whole() {
         let until: DateTime<Utc> = "2024-11-20T12:00:00Z".parse().expect("a time");
         let dir = tempfile::tempdir().expect("temp dir");
         let store =
@@ -558,6 +483,13 @@ mod tests {
                     render::ivo_worklist(&whole, render::Format::Json),
                     "{quarter} on {on:?} as of {as_of}"
                 );
+                let day = on.unwrap_or_else(|| quarter.end());
+                let whole = projections::open_cases::open_cases(&projection, day, as_of);
+                assert_eq!(
+                    answers.open_cases_json(&projection, day, as_of),
+                    render::open_cases(&whole, render::Format::Json),
+                    "open cases on {day} as of {as_of}"
+                );
             }
         }
         assert!(
@@ -569,6 +501,12 @@ mod tests {
             )
             .items
             .is_empty()
+        );
+        let day = "2024-12-31".parse().expect("a date");
+        assert!(
+            !projections::open_cases::open_cases(&projection, day, until)
+                .items
+                .is_empty()
         );
     }
 }

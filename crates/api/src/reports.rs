@@ -348,22 +348,17 @@ pub async fn open_cases(
             // `now` as the projection is read: a default as_of then takes in everything folded
             // (the open-case index and kept answers are for the head).
             let now = Utc::now();
-            let render = || {
-                let report = query::open_cases(p, on, as_of, now);
-                match format {
-                    render::Format::Json => state.answers.open_cases_json(&report),
-                    _ => render::open_cases(&report, format),
-                }
-            };
             if format != render::Format::Json {
-                return render();
+                return render::open_cases(&query::open_cases(p, on, as_of, now), format);
             }
             let (on, as_of) = query::resolve_open_cases(on, as_of, now);
             let asked = Question::OpenCases {
                 on,
                 position: p.position_as_of(as_of),
             };
-            state.answers.json(asked, as_of, render)
+            state
+                .answers
+                .json(asked, as_of, || state.answers.open_cases_json(p, on, as_of))
         })
         .await?;
     Ok(rendered(text, format))
