@@ -28,7 +28,7 @@
 //! items' texts put in its empty `"items"` in the report's order; the tests hold it to the
 //! report computed and rendered whole.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -80,6 +80,81 @@ struct Kept {
     after: String,
 }
 
+impl Kept {
+    /// `text` around the one place `instant` occurs in it; `None` when it occurs more than once
+    /// or not at all.
+    fn around(text: &str, instant: &str) -> Option<Kept> {
+        let mut places = memchr::memmem::find_iter(text.as_bytes(), instant.as_bytes());
+        let (Some(at), None) = (places.next(), places.next()) else {
+            return None;
+        };
+        Some(Kept {
+            before: text[..at].to_owned(),
+            after: text[at + instant.len()..].to_owned(),
+        })
+    }
+
+    /// The text with `instant` put back.
+    fn with(&self, instant: &str) -> String {
+        let mut text = String::with_capacity(self.before.len() + instant.len() + self.after.len());
+        text.push_str(&self.before);
+        text.push_str(instant);
+        text.push_str(&self.after);
+        text
+    }
+}
+
+/// Decision states kept at most (beyond, all are forgotten).
+pub const STATES_KEPT_MAX: usize = 16 * 1024;
+
+/// A decision's state as asked at a position: the decision, which of its facts were known (its
+/// grant's position, and how many since: so its events then), the same of the decision it
+/// replaces, and the date days are counted to. A decision's state is a function of these and
+/// its `as_of`, which it shows only as its own field (`projections::dossier::dossier` reads
+/// the decision's events and facts and the replaced decision's facts, and nothing else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct StateQuestion {
+    decision: DecisionId,
+    facts: (u64, usize),
+    replaced: Option<(u64, usize)>,
+    on: NaiveDate,
+}
+
+impl StateQuestion {
+    /// The question about `decision` at `position` counting days to `on`; `None` when the
+    /// decision was not granted by then (there is no state to keep).
+    pub(crate) fn at(
+        projection: &Projection,
+        decision: DecisionId,
+        position: u64,
+        on: NaiveDate,
+    ) -> Option<StateQuestion> {
+        let head = projection.head();
+        let facts = projection.decision(decision)?;
+        if facts.grant.position > position {
+            return None;
+        }
+        let known_of = |d: &DecisionFacts| (d.grant.position, known(d, position, head));
+        Some(StateQuestion {
+            decision,
+            facts: known_of(facts),
+            replaced: facts
+                .grant
+                .replaces
+                .and_then(|id| projection.decision(id))
+                .map(known_of),
+            on,
+        })
+    }
+}
+
+/// A kept decision state and its stream version.
+#[derive(Debug)]
+struct KeptState {
+    text: Kept,
+    version: u64,
+}
+
 /// The kept answers, newest last, and the kept texts of each decision's items.
 #[derive(Debug, Default)]
 pub(crate) struct Answers {
@@ -88,7 +163,11 @@ pub(crate) struct Answers {
     rendered: AtomicU64,
     open_cases: DecisionTexts<NaiveDate>,
     worklist: DecisionTexts<(Quarter, NaiveDate)>,
+    states: Mutex<HashMap<StateQuestion, Arc<KeptState>, IdHasher>>,
 }
+
+/// How kept states are found: foldhash, randomly seeded per process (as the projections).
+type IdHasher = foldhash::fast::RandomState;
 
 /// The JSON texts of each decision's items in one report asked with parameters `P`, with the
 /// counts of facts they were computed from, in the order of `Projection::decisions` (a
@@ -194,21 +273,11 @@ impl Answers {
             .map(|(_, kept)| std::sync::Arc::clone(kept));
         if let Some(kept) = found {
             self.served.fetch_add(1, Ordering::Relaxed);
-            let mut text =
-                String::with_capacity(kept.before.len() + instant.len() + kept.after.len());
-            text.push_str(&kept.before);
-            text.push_str(&instant);
-            text.push_str(&kept.after);
-            return text;
+            return kept.with(&instant);
         }
         self.rendered.fetch_add(1, Ordering::Relaxed);
         let text = render();
-        let mut places = memchr::memmem::find_iter(text.as_bytes(), instant.as_bytes());
-        if let (Some(at), None) = (places.next(), places.next()) {
-            let kept = Kept {
-                before: text[..at].to_owned(),
-                after: text[at + instant.len()..].to_owned(),
-            };
+        if let Some(kept) = Kept::around(&text, &instant) {
             let mut all = self.lock();
             if !all.iter().any(|(q, _)| *q == question) {
                 if all.len() == ANSWERS_KEPT_MAX {
@@ -218,6 +287,47 @@ impl Answers {
             }
         }
         text
+    }
+
+    /// The kept JSON of the state `question` asks for, with `as_of` put in, and its version.
+    pub(crate) fn state(
+        &self,
+        question: &StateQuestion,
+        as_of: DateTime<Utc>,
+    ) -> Option<(String, u64)> {
+        let kept = self
+            .states
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(question)
+            .cloned()?;
+        self.served.fetch_add(1, Ordering::Relaxed);
+        let instant = domain::event::format_instant(&as_of);
+        Some((kept.text.with(&instant), kept.version))
+    }
+
+    /// Keeps `text`, the JSON of the state `question` asks for as of `as_of` (its stream at
+    /// `version`), if `as_of` shows in it exactly once.
+    pub(crate) fn keep_state(
+        &self,
+        question: StateQuestion,
+        as_of: DateTime<Utc>,
+        text: &str,
+        version: u64,
+    ) {
+        self.rendered.fetch_add(1, Ordering::Relaxed);
+        let instant = domain::event::format_instant(&as_of);
+        let Some(text) = Kept::around(text, &instant) else {
+            return;
+        };
+        let mut states = self
+            .states
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if states.len() >= STATES_KEPT_MAX {
+            states.clear();
+        }
+        states.insert(question, Arc::new(KeptState { text, version }));
     }
 
     /// The JSON of the IVO worklist of `quarter`, counting days to `on` (default: the quarter's

@@ -995,6 +995,71 @@ async fn a_kept_report_answer_is_the_one_rendered_afresh_and_never_outlives_its_
     server.stop().await;
 }
 
+/// The state of `decision` as of `as_of`: its text and `ETag`.
+async fn state_as_of(server: &Running, decision: &str, as_of: &str) -> (String, String) {
+    let path = format!(
+        "/v1/decisions/{decision}?as_of={}",
+        as_of.replace('+', "%2B")
+    );
+    let response = server.get(&path, Role::Registrar).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .expect("an ETag");
+    (response.text().await.expect("a body"), etag)
+}
+
+#[tokio::test]
+async fn a_kept_decision_state_is_the_one_rendered_afresh_and_follows_its_facts() {
+    let mut server = Running::start().await;
+    let previous = decision(30);
+    let replacing = decision(31);
+    server.create(&previous).await;
+    let mut grant = granted(&replacing, "2024-02-01");
+    grant["data"]["replaces"] = json!(previous);
+    let response = server.append(&replacing, Some("0"), &grant).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
+    let moments = [later, later + chrono::Duration::seconds(1)]
+        .map(|m| m.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+
+    let before = report_answers(&server).await;
+    let (rendered, _) = state_as_of(&server, &replacing, &moments[0]).await;
+    let (kept, etag) = state_as_of(&server, &replacing, &moments[1]).await;
+    assert_eq!(
+        report_answers(&server).await,
+        (before.0 + 1, before.1 + 1),
+        "the second state is the kept one"
+    );
+    assert_eq!(etag, "\"1\"");
+    assert_eq!(kept, rendered.replace(&moments[0], &moments[1]));
+    let state: Value = serde_json::from_str(&kept).expect("JSON");
+    assert_eq!(state["previous_not_executed"], true, "{state}");
+
+    // A fact of the decision itself, and one of the decision it replaces, each change it.
+    let order = server
+        .append(&replacing, Some("1"), &order(&replacing, "2024-02-02"))
+        .await;
+    assert_eq!(order.status(), StatusCode::CREATED);
+    let (text, etag) = state_as_of(&server, &replacing, &moments[1]).await;
+    assert_eq!(etag, "\"2\"", "{text}");
+    let executed = json!({
+        "type": "Verkställd",
+        "decision_id": previous,
+        "occurred_on": "2024-01-20",
+        "data": {},
+    });
+    let response = server.append(&previous, Some("1"), &executed).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (text, etag) = state_as_of(&server, &replacing, &moments[1]).await;
+    assert_eq!(etag, "\"2\"");
+    let state: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(state["previous_not_executed"], false, "{state}");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn every_read_of_personal_data_is_in_the_access_log() {
     let mut server = Running::start().await;
