@@ -63,7 +63,7 @@ impl Metrics {
     }
 
     /// The exposition text, with the log's and the projection's heads and the report answers
-    /// served from those kept and rendered afresh.
+    /// and decision states served from those kept and rendered afresh.
     pub fn render(&self, log_head: u64, projection_head: u64, answers: (u64, u64)) -> String {
         let mut text = String::new();
         let name = "verkstall_http_request_duration_seconds";
@@ -117,8 +117,8 @@ impl Metrics {
         let counter = "verkstall_report_answers_total";
         let _ = writeln!(
             text,
-            "# HELP {counter} Report answers in JSON, served from those kept at the same position \
-             of the log (kept) or rendered afresh (rendered)."
+            "# HELP {counter} Report answers and decision states in JSON, served from those kept \
+             (kept) or rendered afresh (rendered)."
         );
         let _ = writeln!(text, "# TYPE {counter} counter");
         let _ = writeln!(text, "{counter}{{source=\"kept\"}} {}", answers.0);
