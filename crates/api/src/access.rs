@@ -4,6 +4,13 @@
 //! ([`ACCESS_LOG_FILE_NAME`]), each line synced before the answer goes out: a read that cannot
 //! be logged is not answered.
 //!
+//! Entries are group-committed by a writer thread of their own, off the async runtime: a read
+//! hands its entry over and waits; the writer takes every entry waiting (at most
+//! [`ACCESS_BATCH_ENTRIES_MAX`]), links them into the chain in that order, writes them with one
+//! write and one sync, and only then answers each of them. So a read is answered only after its
+//! entry is durable, and many reads at once cost one sync, not one each. A failed write or sync
+//! answers every entry of its batch (and every later one) with an error: the reads are refused.
+//!
 //! The log is tamper-evident: each entry ends with `"hash"`, the SHA-256 of the previous entry's
 //! hash and the entry's own bytes without its hash (the event log's chain, `store::chain_hash`,
 //! from `store::GENESIS_HASH`). Changing, removing or inserting an entry breaks every later link,
@@ -16,16 +23,20 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::auth::{Action, Caller, Role};
 use crate::problem::ApiError;
 
 /// The access log's file name in the data directory.
 pub const ACCESS_LOG_FILE_NAME: &str = "access-log.jsonl";
+/// Entries written and synced together, at most: one batch is one write and one sync.
+pub const ACCESS_BATCH_ENTRIES_MAX: usize = 1024;
+/// Entries waiting for the writer, at most; a read beyond that waits for room.
+pub const ACCESS_QUEUE_ENTRIES_MAX: usize = 4 * ACCESS_BATCH_ENTRIES_MAX;
 
 /// One read of personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,16 +65,26 @@ pub fn access_log_path(data_dir: &Path) -> PathBuf {
     data_dir.join(ACCESS_LOG_FILE_NAME)
 }
 
-/// The open access log.
+/// The open access log: the queue to its writer thread.
 #[derive(Debug)]
 pub struct AccessLog {
     path: PathBuf,
-    file: Mutex<Chained>,
+    queue: mpsc::Sender<Pending>,
 }
 
-/// The file and the hash of its last entry.
+/// An entry waiting for the writer, and the read waiting for it to be durable.
+#[derive(Debug)]
+struct Pending {
+    /// The entry's canonical JSON, without its hash.
+    canonical: Vec<u8>,
+    /// Answered once the entry is synced, or with why it could not be.
+    durable: oneshot::Sender<Result<(), String>>,
+}
+
+/// The file and the hash of its last entry: the writer thread's own.
 #[derive(Debug)]
 struct Chained {
+    path: PathBuf,
     file: File,
     last: [u8; 32],
     /// A write failed part-way: the file's end is unknown until it is opened again.
@@ -71,9 +92,59 @@ struct Chained {
 }
 
 impl AccessLog {
-    /// Opens (creating) the access log of `data_dir` for appending: cuts a torn last line, and
-    /// finds the hash the next entry links to.
+    /// Opens (creating) the access log of `data_dir` for appending: cuts a torn last line,
+    /// finds the hash the next entry links to, and starts the writer thread.
     pub fn open(data_dir: &Path) -> std::io::Result<AccessLog> {
+        let chained = Chained::open(data_dir)?;
+        let path = chained.path.clone();
+        let (queue, mut waiting) = mpsc::channel(ACCESS_QUEUE_ENTRIES_MAX);
+        std::thread::Builder::new()
+            .name("access-log".to_owned())
+            .spawn(move || {
+                let mut chained = chained;
+                // Ends when the log is dropped and every entry queued is written.
+                while chained.write_waiting(&mut waiting).is_some() {}
+            })?;
+        Ok(AccessLog { path, queue })
+    }
+
+    /// Writes and syncs the entry for `caller` reading `what` under `action`; returns once it
+    /// is durable (with the entries of other reads waiting at the same time).
+    pub(crate) async fn record(
+        &self,
+        caller: &Caller,
+        action: Action,
+        what: String,
+    ) -> Result<(), ApiError> {
+        let entry = AccessEntry {
+            at: Utc::now(),
+            who: caller.name.clone(),
+            role: caller.role,
+            what,
+            allowed_by: format!("role {} may {}", caller.role, action.as_str()),
+            hash: None,
+        };
+        let canonical = serde_json::to_vec(&entry).expect("an entry always serialises");
+        let (durable, written) = oneshot::channel();
+        let stopped = || {
+            ApiError::internal(&format!(
+                "the writer of the access log {} has stopped",
+                self.path.display()
+            ))
+        };
+        self.queue
+            .send(Pending { canonical, durable })
+            .await
+            .map_err(|_| stopped())?;
+        written
+            .await
+            .map_err(|_| stopped())?
+            .map_err(|e| ApiError::internal(&e))
+    }
+}
+
+impl Chained {
+    fn open(data_dir: &Path) -> std::io::Result<Chained> {
         let path = access_log_path(data_dir);
         let mut file = OpenOptions::new()
             .create(true)
@@ -102,63 +173,66 @@ impl AccessLog {
             // The last entry is older than the chain: link over the whole file.
             (Some(_), None) => chain_of(&std::fs::read(&path)?).last,
         };
-        Ok(AccessLog {
+        Ok(Chained {
             path,
-            file: Mutex::new(Chained {
-                file,
-                last,
-                broken: false,
-            }),
+            file,
+            last,
+            broken: false,
         })
     }
 
-    /// Writes and syncs the entry for `caller` reading `what` under `action`.
-    pub(crate) fn record(
-        &self,
-        caller: &Caller,
-        action: Action,
-        what: String,
-    ) -> Result<(), ApiError> {
-        let entry = AccessEntry {
-            at: Utc::now(),
-            who: caller.name.clone(),
-            role: caller.role,
-            what,
-            allowed_by: format!("role {} may {}", caller.role, action.as_str()),
-            hash: None,
-        };
-        let canonical = serde_json::to_vec(&entry).expect("an entry always serialises");
-        let mut chained = self
-            .file
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if chained.broken {
-            return Err(ApiError::internal(&format!(
+    /// Waits for an entry, then writes it and every other one waiting (at most
+    /// [`ACCESS_BATCH_ENTRIES_MAX`]) with one write and one sync, and answers each. Returns how
+    /// many were in the batch; `None` when the queue is closed and empty.
+    fn write_waiting(&mut self, waiting: &mut mpsc::Receiver<Pending>) -> Option<usize> {
+        let mut batch = vec![waiting.blocking_recv()?];
+        while batch.len() < ACCESS_BATCH_ENTRIES_MAX {
+            match waiting.try_recv() {
+                Ok(pending) => batch.push(pending),
+                Err(_) => break,
+            }
+        }
+        let written = self.append(batch.iter().map(|p| p.canonical.as_slice()));
+        let entries = batch.len();
+        for pending in batch {
+            // A read that gave up waiting has no one to answer; its entry is written all the same.
+            let _ = pending.durable.send(written.clone());
+        }
+        Some(entries)
+    }
+
+    /// Links `entries` into the chain in order, appends them and syncs the file.
+    fn append<'a>(&mut self, entries: impl Iterator<Item = &'a [u8]>) -> Result<(), String> {
+        if self.broken {
+            return Err(format!(
                 "an earlier write to the access log {} failed; restart the server",
                 self.path.display()
-            )));
+            ));
         }
-        let hash = store::chain_hash(&chained.last, &canonical);
-        let mut line = canonical;
-        line.pop(); // the closing brace; the hash is the last field
-        line.extend_from_slice(br#","hash":""#);
-        line.extend_from_slice(store::encode_hex(&hash).as_bytes());
-        line.extend_from_slice(b"\"}\n");
-        let written = chained
+        let mut last = self.last;
+        let mut lines = Vec::new();
+        for canonical in entries {
+            last = store::chain_hash(&last, canonical);
+            lines.extend_from_slice(&canonical[..canonical.len() - 1]); // the hash is the last field
+            lines.extend_from_slice(br#","hash":""#);
+            lines.extend_from_slice(store::encode_hex(&last).as_bytes());
+            lines.extend_from_slice(b"\"}\n");
+        }
+        let written = self
             .file
-            .write_all(&line)
-            .and_then(|()| chained.file.sync_data());
+            .write_all(&lines)
+            .and_then(|()| self.file.sync_data());
         match written {
             Ok(()) => {
-                chained.last = hash;
+                self.last = last;
                 Ok(())
             }
             Err(e) => {
-                chained.broken = true;
-                Err(ApiError::internal(&format!(
+                self.broken = true;
+                Err(format!(
                     "cannot write the access log {}: {e}",
                     self.path.display()
-                )))
+                ))
             }
         }
     }
@@ -303,12 +377,137 @@ mod tests {
         }
     }
 
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .expect("a runtime")
+    }
+
     fn write(dir: &Path, whats: &[&str]) {
         let log = AccessLog::open(dir).expect("opens");
-        for what in whats {
-            log.record(&caller(), Action::ReadStream, (*what).to_owned())
-                .expect("recorded");
+        runtime().block_on(async {
+            for what in whats {
+                log.record(&caller(), Action::ReadStream, (*what).to_owned())
+                    .await
+                    .expect("recorded");
+            }
+        });
+    }
+
+    /// An entry queued for a writer, as `record` queues it, and the read's side of its answer.
+    fn queue(queue: &mpsc::Sender<Pending>, what: &str) -> oneshot::Receiver<Result<(), String>> {
+        let entry = AccessEntry {
+            at: Utc::now(),
+            who: "revisorn".to_owned(),
+            role: Role::Auditor,
+            what: what.to_owned(),
+            allowed_by: "role auditor may read_stream".to_owned(),
+            hash: None,
+        };
+        let (durable, written) = oneshot::channel();
+        queue
+            .try_send(Pending {
+                canonical: serde_json::to_vec(&entry).expect("serialises"),
+                durable,
+            })
+            .expect("room in the queue");
+        written
+    }
+
+    #[test]
+    fn entries_waiting_together_are_one_batch_answered_only_once_it_is_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(dir.path(), &["decision before"]);
+        let mut chained = Chained::open(dir.path()).expect("opens");
+        let (sender, mut waiting) = mpsc::channel(ACCESS_QUEUE_ENTRIES_MAX);
+        let mut answers: Vec<_> = (0..100)
+            .map(|n| queue(&sender, &format!("decision {n} events")))
+            .collect();
+        for answer in &mut answers {
+            assert!(answer.try_recv().is_err(), "answered before it was written");
         }
+        assert_eq!(lines(dir.path()).len(), 1);
+        assert_eq!(chained.write_waiting(&mut waiting), Some(100));
+        for mut answer in answers {
+            assert_eq!(answer.try_recv(), Ok(Ok(())));
+        }
+        let written = lines(dir.path());
+        assert_eq!(written.len(), 101);
+        assert!(
+            written[100].contains("decision 99 events"),
+            "{}",
+            written[100]
+        );
+        let check = verify_access_log(dir.path()).expect("readable");
+        assert_eq!(
+            (check.entries, check.chained, check.damage),
+            (101, 101, None)
+        );
+        drop(sender);
+        assert_eq!(chained.write_waiting(&mut waiting), None);
+    }
+
+    #[test]
+    fn a_batch_that_cannot_be_written_refuses_every_read_in_it_and_after_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut chained = Chained::open(dir.path()).expect("opens");
+        // A file that cannot be written to stands in for a full or failing disk.
+        chained.file = File::open(access_log_path(dir.path())).expect("opens for reading");
+        let (sender, mut waiting) = mpsc::channel(ACCESS_QUEUE_ENTRIES_MAX);
+        let answers = [queue(&sender, "decision a"), queue(&sender, "decision b")];
+        assert_eq!(chained.write_waiting(&mut waiting), Some(2));
+        for mut answer in answers {
+            assert!(matches!(answer.try_recv(), Ok(Err(_))));
+        }
+        chained.file = OpenOptions::new()
+            .append(true)
+            .open(access_log_path(dir.path()))
+            .expect("opens");
+        let mut later = queue(&sender, "decision c");
+        assert_eq!(chained.write_waiting(&mut waiting), Some(1));
+        assert!(
+            matches!(later.try_recv(), Ok(Err(_))),
+            "the file's end is unknown"
+        );
+        assert!(lines(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn reads_at_once_are_each_logged_once_in_one_chain() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = std::sync::Arc::new(AccessLog::open(dir.path()).expect("opens"));
+        runtime().block_on(async {
+            let reads: Vec<_> = (0..200)
+                .map(|n| {
+                    let log = std::sync::Arc::clone(&log);
+                    tokio::spawn(async move {
+                        log.record(
+                            &caller(),
+                            Action::ReadStream,
+                            format!("decision {n} events"),
+                        )
+                        .await
+                    })
+                })
+                .collect();
+            for read in reads {
+                read.await.expect("joined").expect("recorded");
+            }
+        });
+        let check = verify_access_log(dir.path()).expect("readable");
+        assert_eq!(
+            (check.entries, check.chained, check.damage),
+            (200, 200, None)
+        );
+        let mut whats: Vec<String> = read_access_log(dir.path())
+            .expect("entries")
+            .into_iter()
+            .map(|e| e.what)
+            .collect();
+        whats.sort();
+        whats.dedup();
+        assert_eq!(whats.len(), 200);
     }
 
     fn lines(dir: &Path) -> Vec<String> {

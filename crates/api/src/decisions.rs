@@ -23,6 +23,7 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::answers::StateQuestion;
 use crate::auth::Action;
 use crate::problem::{ApiError, FieldProblem};
 use crate::query::{self, DossierQuery};
@@ -430,14 +431,24 @@ async fn read_dossier(
     query: &DossierQuery,
     hashes: bool,
 ) -> Result<(projections::dossier::Dossier, u64), ApiError> {
-    let position = state
-        .with_projection(|p| p.position_as_of(query.as_of))
+    let point = state
+        .with_projection(|p| query::log_point(p, query.as_of))
         .await?;
+    read_dossier_at(state, query, point, hashes).await
+}
+
+/// [`read_dossier`] at `point`, the projection's `query::log_point` of the query's moment.
+async fn read_dossier_at(
+    state: &AppState,
+    query: &DossierQuery,
+    point: (u64, Option<String>),
+    hashes: bool,
+) -> Result<(projections::dossier::Dossier, u64), ApiError> {
     let store = state.store.as_ref();
     let inputs = if hashes {
-        query::read_dossier_inputs(store, query, position).await?
+        query::read_dossier_inputs(store, query, point).await?
     } else {
-        query::read_state_inputs(store, query, position).await?
+        query::read_state_inputs(store, query, point.0).await?
     };
     let version = inputs.version();
     let dossier = state
@@ -487,7 +498,20 @@ pub async fn decision_state(
 ) -> Result<Response, ApiError> {
     state.authorize(&headers, Action::ReadState)?;
     let query = query_string(params)?.query(decision_id(&id)?)?;
-    let (dossier, version) = read_dossier(&state, &query, false).await?;
+    // A state kept for the same facts at the same date is the answer (crate::answers).
+    let (point, asked) = state
+        .with_projection(|p| {
+            let point = query::log_point(p, query.as_of);
+            let asked = StateQuestion::at(p, query.decision_id, point.0, query.on);
+            (point, asked)
+        })
+        .await?;
+    if let Some(asked) = &asked
+        && let Some((text, version)) = state.answers.state(asked, query.as_of)
+    {
+        return Ok(state_response(text, version));
+    }
+    let (dossier, version) = read_dossier_at(&state, &query, point, false).await?;
     let body = DecisionState {
         decision_id: dossier.decision_id,
         as_of: domain::event::format_instant(&dossier.as_of),
@@ -503,9 +527,26 @@ pub async fn decision_state(
         episodes: &dossier.episodes,
         reports_owed: &dossier.reports_owed,
     };
-    let mut response = json(&body);
-    response.headers_mut().insert(header::ETAG, etag(version));
-    Ok(response)
+    let text = serde_json::to_string(&body).map_err(|e| ApiError::internal(&e))?;
+    if let Some(asked) = asked {
+        state.answers.keep_state(asked, query.as_of, &text, version);
+    }
+    Ok(state_response(text, version))
+}
+
+/// A decision's state in JSON, with its version as the `ETag`.
+fn state_response(text: String, version: u64) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::ETAG, etag(version)),
+        ],
+        text,
+    )
+        .into_response()
 }
 
 /// The decision's events as stored.
@@ -562,11 +603,14 @@ pub async fn decision_events(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal(&e))?;
     let version = last.version;
-    state.access.record(
-        &caller,
-        Action::ReadStream,
-        format!("decision {} events", query.decision_id),
-    )?;
+    state
+        .access
+        .record(
+            &caller,
+            Action::ReadStream,
+            format!("decision {} events", query.decision_id),
+        )
+        .await?;
     let mut response = json(&StreamBody {
         decision_id: query.decision_id,
         version,
@@ -601,11 +645,14 @@ pub async fn dossier(
     let format = format(params.format.as_deref())?;
     let query = params.query(decision_id(&id)?)?;
     let (dossier, _) = read_dossier(&state, &query, true).await?;
-    state.access.record(
-        &caller,
-        Action::ReadReports,
-        format!("decision {} dossier", query.decision_id),
-    )?;
+    state
+        .access
+        .record(
+            &caller,
+            Action::ReadReports,
+            format!("decision {} dossier", query.decision_id),
+        )
+        .await?;
     Ok(rendered(render::dossier(&dossier, format), format))
 }
 

@@ -16,6 +16,7 @@ pub mod query;
 pub mod timeout;
 pub mod webhooks;
 
+mod answers;
 mod decisions;
 mod health;
 mod log;

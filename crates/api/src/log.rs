@@ -104,7 +104,8 @@ pub async fn events(
     if let (Some((first, _)), Some((last, _))) = (lines.first(), lines.last()) {
         state
             .access
-            .record(&caller, Action::ReadLog, format!("log {first}–{last}"))?;
+            .record(&caller, Action::ReadLog, format!("log {first}–{last}"))
+            .await?;
     }
     Ok(json(&Page {
         after,
@@ -214,11 +215,14 @@ pub async fn stream(
         Some(after) => after,
         None => number("after", params.after.as_deref())?.unwrap_or(0),
     };
-    state.access.record(
-        &caller,
-        Action::ReadLog,
-        format!("log from {} on, live", after + 1),
-    )?;
+    state
+        .access
+        .record(
+            &caller,
+            Action::ReadLog,
+            format!("log from {} on, live", after + 1),
+        )
+        .await?;
     let follow = Follow {
         caller,
         store: Arc::clone(&state.store),

@@ -18,7 +18,7 @@ pub fn mask_protected(line: &[u8]) -> Option<Cow<'_, [u8]>> {
         return Some(Cow::Borrowed(line));
     }
     let start = find(line, PERSON_ID)? + PERSON_ID.len() - 1;
-    let end = start + 1 + line[start + 1..].iter().position(|&b| b == b'"')?;
+    let end = start + 1 + memchr::memchr(b'"', &line[start + 1..])?;
     if !line[end + 1..].starts_with(PROTECTED_TAIL) {
         return None;
     }
@@ -45,7 +45,7 @@ pub(crate) fn as_seen_by<'a>(
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 #[cfg(test)]

@@ -19,11 +19,15 @@ use crate::server::AppState;
 pub const BUCKETS_SECONDS: [f64; 10] =
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
-/// Requests observed, by (route, method, status).
+/// Requests observed, by route, method and status (nested, so that a request already seen
+/// is counted without allocating its labels).
 #[derive(Debug, Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    series: Mutex<BTreeMap<String, ByMethod>>,
 }
+
+/// A route's series, by method and status.
+type ByMethod = BTreeMap<String, BTreeMap<u16, Series>>;
 
 #[derive(Debug, Default, Clone)]
 struct Series {
@@ -39,8 +43,17 @@ impl Metrics {
             .series
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = series
-            .entry((route.to_owned(), method.to_owned(), status))
+        if !series.contains_key(route) {
+            series.insert(route.to_owned(), BTreeMap::new());
+        }
+        let by_method = series.get_mut(route).expect("inserted above");
+        if !by_method.contains_key(method) {
+            by_method.insert(method.to_owned(), BTreeMap::new());
+        }
+        let entry = by_method
+            .get_mut(method)
+            .expect("inserted above")
+            .entry(status)
             .or_default();
         if let Some(bucket) = BUCKETS_SECONDS.iter().position(|&b| seconds <= b) {
             entry.buckets[bucket] += 1;
@@ -49,8 +62,9 @@ impl Metrics {
         entry.sum_seconds += seconds;
     }
 
-    /// The exposition text, with the log's and the projection's heads.
-    pub fn render(&self, log_head: u64, projection_head: u64) -> String {
+    /// The exposition text, with the log's and the projection's heads and the report answers
+    /// and decision states served from those kept and rendered afresh.
+    pub fn render(&self, log_head: u64, projection_head: u64, answers: (u64, u64)) -> String {
         let mut text = String::new();
         let name = "verkstall_http_request_duration_seconds";
         let _ = writeln!(
@@ -63,7 +77,14 @@ impl Metrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
-        for ((route, method, status), s) in &series {
+        let flat = series.iter().flat_map(|(route, by_method)| {
+            by_method.iter().flat_map(move |(method, by_status)| {
+                by_status
+                    .iter()
+                    .map(move |(status, s)| (route, method, status, s))
+            })
+        });
+        for (route, method, status, s) in flat {
             let labels = format!("route=\"{route}\",method=\"{method}\",status=\"{status}\"");
             let mut cumulative = 0;
             for (bound, n) in BUCKETS_SECONDS.iter().zip(s.buckets) {
@@ -93,6 +114,15 @@ impl Metrics {
             let _ = writeln!(text, "# TYPE {gauge} gauge");
             let _ = writeln!(text, "{gauge} {value}");
         }
+        let counter = "verkstall_report_answers_total";
+        let _ = writeln!(
+            text,
+            "# HELP {counter} Report answers and decision states in JSON, served from those kept \
+             (kept) or rendered afresh (rendered)."
+        );
+        let _ = writeln!(text, "# TYPE {counter} counter");
+        let _ = writeln!(text, "{counter}{{source=\"kept\"}} {}", answers.0);
+        let _ = writeln!(text, "{counter}{{source=\"rendered\"}} {}", answers.1);
         text
     }
 }
@@ -104,13 +134,12 @@ pub(crate) async fn record(
     request: Request,
     next: Next,
 ) -> Response {
-    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
     state.metrics.observe(
-        &route,
-        &method,
+        matched.as_ref().map_or("unmatched", MatchedPath::as_str),
+        method.as_str(),
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
@@ -128,6 +157,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let text = state.metrics.render(
         *state.store.watch_head().borrow(),
         *state.projected.borrow(),
+        state.answers.counts(),
     );
     (
         [(
@@ -149,7 +179,11 @@ mod tests {
         metrics.observe("/v1/events", "GET", 200, 0.0005);
         metrics.observe("/v1/events", "GET", 200, 0.02);
         metrics.observe("/v1/events", "GET", 200, 7.0);
-        let text = metrics.render(5, 4);
+        metrics.observe("/v1/events", "GET", 401, 0.0001);
+        metrics.observe("/v1/decisions/{id}/events", "POST", 201, 0.003);
+        metrics.observe("/v1/decisions/{id}/events", "GET", 200, 0.003);
+        metrics.observe("/v1/decisions/{id}/events", "GET", 200, 0.003);
+        let text = metrics.render(5, 4, (2, 1));
         let series = "route=\"/v1/events\",method=\"GET\",status=\"200\"";
         for line in [
             format!("verkstall_http_request_duration_seconds_bucket{{{series},le=\"0.001\"}} 1"),
@@ -157,8 +191,13 @@ mod tests {
             format!("verkstall_http_request_duration_seconds_bucket{{{series},le=\"1\"}} 2"),
             format!("verkstall_http_request_duration_seconds_bucket{{{series},le=\"+Inf\"}} 3"),
             format!("verkstall_http_request_duration_seconds_count{{{series}}} 3"),
+            "verkstall_http_request_duration_seconds_count{route=\"/v1/events\",method=\"GET\",status=\"401\"} 1".to_owned(),
+            "verkstall_http_request_duration_seconds_count{route=\"/v1/decisions/{id}/events\",method=\"POST\",status=\"201\"} 1".to_owned(),
+            "verkstall_http_request_duration_seconds_count{route=\"/v1/decisions/{id}/events\",method=\"GET\",status=\"200\"} 2".to_owned(),
             "verkstall_log_head 5".to_owned(),
             "verkstall_projection_head 4".to_owned(),
+            "verkstall_report_answers_total{source=\"kept\"} 2".to_owned(),
+            "verkstall_report_answers_total{source=\"rendered\"} 1".to_owned(),
         ] {
             assert!(
                 text.lines().any(|l| l == line),

@@ -79,7 +79,8 @@ pub struct QuarterQuery {
 }
 
 impl QuarterQuery {
-    fn resolve(&self, now: DateTime<Utc>) -> (Quarter, DateTime<Utc>) {
+    /// The quarter and the as-of moment, with their defaults at `now`.
+    pub fn resolve(&self, now: DateTime<Utc>) -> (Quarter, DateTime<Utc>) {
         let quarter = self
             .quarter
             .unwrap_or_else(|| Quarter::containing(today(now)));
@@ -99,6 +100,16 @@ pub fn council(projection: &Projection, query: &QuarterQuery, now: DateTime<Utc>
     projections::council::council_report(projection, quarter, query.on, as_of)
 }
 
+/// The date and the as-of moment of an open-cases question, with their defaults at `now`
+/// (today in Stockholm, now).
+pub fn resolve_open_cases(
+    on: Option<NaiveDate>,
+    as_of: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (NaiveDate, DateTime<Utc>) {
+    (on.unwrap_or_else(|| today(now)), as_of.unwrap_or(now))
+}
+
 /// Open cases on a date (default today), as of a moment (default now).
 pub fn open_cases(
     projection: &Projection,
@@ -106,8 +117,8 @@ pub fn open_cases(
     as_of: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> OpenCases {
-    let on = on.unwrap_or_else(|| today(now));
-    projections::open_cases::open_cases(projection, on, as_of.unwrap_or(now))
+    let (on, as_of) = resolve_open_cases(on, as_of, now);
+    projections::open_cases::open_cases(projection, on, as_of)
 }
 
 /// Refuses a range whose last date (`to`) is before its first (`from`).
@@ -190,22 +201,38 @@ impl DossierInputs {
     }
 }
 
-/// Reads the dossier's inputs; `position` is the projection's `position_as_of(query.as_of)`.
+/// Where the log stood at `as_of` as the projection knows it: the position
+/// (`position_as_of`), and its event's hash when that is the projection's head (the hash of any
+/// other position is read from the store by [`read_dossier_inputs`]).
+pub fn log_point(projection: &Projection, as_of: DateTime<Utc>) -> (u64, Option<String>) {
+    let position = projection.position_as_of(as_of);
+    let hash =
+        (position > 0 && position == projection.head()).then(|| projection.head_hash().to_owned());
+    (position, hash)
+}
+
+/// Reads the dossier's inputs at `point`, the projection's [`log_point`] of `query.as_of`.
 /// Done apart from [`dossier`] so a server never holds the projection across a read.
 pub async fn read_dossier_inputs(
     store: &dyn EventStore,
     query: &DossierQuery,
-    position: u64,
+    point: (u64, Option<String>),
 ) -> Result<DossierInputs, QueryError> {
+    let (position, hash) = point;
     let stream = read_stream_upto(store, query, position).await?;
-    let head = if position == 0 {
-        Vec::new()
-    } else {
-        store.read_all(position - 1, 1, None).await?
+    let hash = match hash {
+        Some(hash) => Some(hash),
+        None if position == 0 => None,
+        None => store
+            .read_all(position - 1, 1, None)
+            .await?
+            .into_iter()
+            .next()
+            .map(|e| e.hash),
     };
     Ok(DossierInputs {
         stream,
-        log_head: (position, head.into_iter().next().map(|e| e.hash)),
+        log_head: (position, hash),
     })
 }
 
@@ -295,5 +322,32 @@ mod tests {
             deadlines(&Projection::new(), day(2), day(1), None, Utc::now()).expect_err("backwards");
         assert!(matches!(error, QueryError::Invalid(_)), "{error}");
         assert!(deadlines(&Projection::new(), day(1), day(1), None, Utc::now()).is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_log_point_at_the_head_has_the_hash_the_store_has_there() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store =
+            store::EmbeddedStore::open(dir.path(), None, store::system_clock()).expect("opens");
+        let until: DateTime<Utc> = "2024-11-20T12:00:00Z".parse().expect("a time");
+        let mut options = demo::DemoOptions::new(3, until);
+        options.decisions = 50;
+        demo::fill(&store, &options, &mut |_, _| {})
+            .await
+            .expect("filled");
+        let mut projection = Projection::new();
+        live::catch_up(&store, &mut projection, &mut |_, _| {})
+            .await
+            .expect("folded");
+        let head = projection.head();
+        let stored = store.read_all(head - 1, 1, None).await.expect("read");
+        assert_eq!(
+            log_point(&projection, until),
+            (head, Some(stored[0].hash.clone()))
+        );
+        let earlier = until - chrono::Duration::days(400);
+        let (position, hash) = log_point(&projection, earlier);
+        assert!(position < head && hash.is_none(), "{position} {hash:?}");
+        assert_eq!(log_point(&Projection::new(), until), (0, None));
     }
 }

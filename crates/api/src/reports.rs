@@ -15,6 +15,7 @@ use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
+use crate::answers::{Answers, QuarterReport, Question};
 use crate::auth::Action;
 use crate::problem::ApiError;
 use crate::query::{self, QuarterQuery};
@@ -219,9 +220,19 @@ pub async fn ivo(
     headers: HeaderMap,
     params: Result<Query<QuarterParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    quarter_report(&state, &headers, params, |p, query, now, format| {
-        render::ivo_worklist(&query::ivo_worklist(p, query, now), format)
-    })
+    quarter_report(
+        &state,
+        &headers,
+        params,
+        QuarterReport::Ivo,
+        |answers, p, query, now, format| match format {
+            render::Format::Json => {
+                let (quarter, as_of) = query.resolve(now);
+                answers.worklist_json(p, quarter, query.on, as_of)
+            }
+            _ => render::ivo_worklist(&query::ivo_worklist(p, query, now), format),
+        },
+    )
     .await
 }
 
@@ -243,24 +254,45 @@ pub async fn council(
     headers: HeaderMap,
     params: Result<Query<QuarterParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    quarter_report(&state, &headers, params, |p, query, now, format| {
-        render::council(&query::council(p, query, now), format)
-    })
+    quarter_report(
+        &state,
+        &headers,
+        params,
+        QuarterReport::Council,
+        |_, p, query, now, format| render::council(&query::council(p, query, now), format),
+    )
     .await
 }
 
-/// A quarter's report, rendered by `report` from the projection.
+/// A quarter's report, rendered by `report` from the projection (in JSON, an answer kept for
+/// the same `question` is served instead: [`crate::answers`]).
 async fn quarter_report(
     state: &AppState,
     headers: &HeaderMap,
     params: Result<Query<QuarterParams>, QueryRejection>,
-    report: fn(&Projection, &QuarterQuery, DateTime<Utc>, render::Format) -> String,
+    kind: QuarterReport,
+    report: fn(&Answers, &Projection, &QuarterQuery, DateTime<Utc>, render::Format) -> String,
 ) -> Result<Response, ApiError> {
     state.authorize(headers, Action::ReadReports)?;
     let (query, format) = query_string(params)?.parse()?;
-    let now = Utc::now();
     let text = state
-        .with_projection(|p| report(p, &query, now, format))
+        .with_projection(|p| {
+            // `now` as the projection is read: a default as_of then takes in everything folded
+            // (the open-case index and kept answers are for the head).
+            let now = Utc::now();
+            let (quarter, as_of) = query.resolve(now);
+            let render = || report(&state.answers, p, &query, now, format);
+            if format != render::Format::Json {
+                return render();
+            }
+            let asked = Question::Quarter {
+                report: kind,
+                quarter,
+                on: query.on,
+                position: p.position_as_of(as_of),
+            };
+            state.answers.json(asked, as_of, render)
+        })
         .await?;
     Ok(rendered(text, format))
 }
@@ -311,9 +343,23 @@ pub async fn open_cases(
     let on = param("on", params.on.as_deref(), query::parse_date)?;
     let as_of = param("as_of", params.as_of.as_deref(), query::parse_as_of)?;
     let format = format(params.format.as_deref())?;
-    let now = Utc::now();
     let text = state
-        .with_projection(|p| render::open_cases(&query::open_cases(p, on, as_of, now), format))
+        .with_projection(|p| {
+            // `now` as the projection is read: a default as_of then takes in everything folded
+            // (the open-case index and kept answers are for the head).
+            let now = Utc::now();
+            if format != render::Format::Json {
+                return render::open_cases(&query::open_cases(p, on, as_of, now), format);
+            }
+            let (on, as_of) = query::resolve_open_cases(on, as_of, now);
+            let asked = Question::OpenCases {
+                on,
+                position: p.position_as_of(as_of),
+            };
+            state
+                .answers
+                .json(asked, as_of, || state.answers.open_cases_json(p, on, as_of))
+        })
         .await?;
     Ok(rendered(text, format))
 }

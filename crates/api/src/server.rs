@@ -119,6 +119,8 @@ pub struct AppState {
     pub(crate) metrics: crate::metrics::Metrics,
     pub(crate) access: Arc<crate::access::AccessLog>,
     pub(crate) webhooks: crate::webhooks::Webhooks,
+    /// Report answers kept for the next identical question at the same position.
+    pub(crate) answers: crate::answers::Answers,
 }
 
 impl AppState {
@@ -322,6 +324,7 @@ impl Server {
                 metrics: crate::metrics::Metrics::default(),
                 access,
                 webhooks,
+                answers: crate::answers::Answers::default(),
             }),
             subscription,
             data_dir: config.data_dir,
@@ -357,6 +360,12 @@ impl Server {
             shutdown.await;
             shut_down.send_replace(true);
         };
+        // Each answer is written whole: send it at once rather than wait for an ACK (Nagle).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+            }
+        });
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await;

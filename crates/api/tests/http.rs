@@ -881,14 +881,7 @@ async fn metrics_count_requests_by_route_template_and_show_the_heads() {
     server
         .get_json(&format!("/v1/decisions/{id}"), Role::Admin)
         .await;
-    let text = server
-        .request(Method::GET, "/metrics", None)
-        .send()
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("text");
+    let text = metrics(&server).await;
     for line in [
         "verkstall_http_request_duration_seconds_count{route=\"/v1/decisions/{id}/events\",method=\"POST\",status=\"201\"} 1",
         "verkstall_http_request_duration_seconds_count{route=\"/v1/decisions/{id}\",method=\"GET\",status=\"200\"} 1",
@@ -901,6 +894,169 @@ async fn metrics_count_requests_by_route_template_and_show_the_heads() {
         );
     }
     assert!(!text.contains(&id), "no decision id in a label");
+    server.stop().await;
+}
+
+/// The text of `/metrics`.
+async fn metrics(server: &Running) -> String {
+    server
+        .request(Method::GET, "/metrics", None)
+        .send()
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// The report answers served from those kept and rendered afresh, from `/metrics`.
+async fn report_answers(server: &Running) -> (u64, u64) {
+    let text = metrics(server).await;
+    let count = |source: &str| {
+        let prefix = format!("verkstall_report_answers_total{{source=\"{source}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+    };
+    (count("kept"), count("rendered"))
+}
+
+/// The text of a 200 answer to `path` with `as_of` added.
+async fn text_as_of(server: &Running, path: &str, as_of: &str, role: Role) -> String {
+    let path = format!("{path}&as_of={}", as_of.replace('+', "%2B"));
+    let response = server.get(&path, role).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.expect("a body")
+}
+
+/// The decisions of the open cases on 2024-06-30 as of `as_of`.
+async fn open_on_june_30(server: &Running, as_of: &str) -> BTreeSet<String> {
+    let text = text_as_of(
+        server,
+        "/v1/open-cases?on=2024-06-30",
+        as_of,
+        Role::Reporter,
+    )
+    .await;
+    let body: Value = serde_json::from_str(&text).expect("JSON");
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["decision_id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_kept_report_answer_is_the_one_rendered_afresh_and_never_outlives_its_position() {
+    let mut server = Running::start().await;
+    let first = decision(20);
+    server.create(&first).await;
+    // Two moments after every event so far: the same position of the log.
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
+    let moments = [later, later + chrono::Duration::seconds(1)]
+        .map(|m| m.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    for (path, role) in [
+        ("/v1/open-cases?on=2024-06-30", Role::Reporter),
+        ("/v1/reports/ivo?quarter=2024Q2", Role::Auditor),
+        ("/v1/reports/council?quarter=2024Q2", Role::Admin),
+    ] {
+        let before = report_answers(&server).await;
+        let rendered = text_as_of(&server, path, &moments[0], role).await;
+        let kept = text_as_of(&server, path, &moments[1], role).await;
+        assert_eq!(
+            report_answers(&server).await,
+            (before.0 + 1, before.1 + 1),
+            "{path}: the second answer is the kept one"
+        );
+        // The same answer but for its as_of, and no other byte changed.
+        assert_eq!(kept.matches(&moments[1]).count(), 1, "{kept}");
+        assert_eq!(kept, rendered.replace(&moments[0], &moments[1]), "{path}");
+        let mut expected: Value = serde_json::from_str(&rendered).expect("JSON");
+        expected["as_of"] = json!(moments[1]);
+        assert_eq!(
+            serde_json::from_str::<Value>(&kept).expect("JSON"),
+            expected
+        );
+    }
+
+    // An append moves the position: the next answer has it, though asked the same way.
+    assert_eq!(
+        open_on_june_30(&server, &moments[1]).await,
+        BTreeSet::from([first.clone()])
+    );
+    let second = decision(21);
+    server.create(&second).await;
+    assert_eq!(
+        open_on_june_30(&server, &moments[1]).await,
+        BTreeSet::from([first, second])
+    );
+    server.stop().await;
+}
+
+/// The state of `decision` as of `as_of`: its text and `ETag`.
+async fn state_as_of(server: &Running, decision: &str, as_of: &str) -> (String, String) {
+    let path = format!(
+        "/v1/decisions/{decision}?as_of={}",
+        as_of.replace('+', "%2B")
+    );
+    let response = server.get(&path, Role::Registrar).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .expect("an ETag");
+    (response.text().await.expect("a body"), etag)
+}
+
+#[tokio::test]
+async fn a_kept_decision_state_is_the_one_rendered_afresh_and_follows_its_facts() {
+    let mut server = Running::start().await;
+    let previous = decision(30);
+    let replacing = decision(31);
+    server.create(&previous).await;
+    let mut grant = granted(&replacing, "2024-02-01");
+    grant["data"]["replaces"] = json!(previous);
+    let response = server.append(&replacing, Some("0"), &grant).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
+    let moments = [later, later + chrono::Duration::seconds(1)]
+        .map(|m| m.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+
+    let before = report_answers(&server).await;
+    let (rendered, _) = state_as_of(&server, &replacing, &moments[0]).await;
+    let (kept, etag) = state_as_of(&server, &replacing, &moments[1]).await;
+    assert_eq!(
+        report_answers(&server).await,
+        (before.0 + 1, before.1 + 1),
+        "the second state is the kept one"
+    );
+    assert_eq!(etag, "\"1\"");
+    assert_eq!(kept, rendered.replace(&moments[0], &moments[1]));
+    let state: Value = serde_json::from_str(&kept).expect("JSON");
+    assert_eq!(state["previous_not_executed"], true, "{state}");
+
+    // A fact of the decision itself, and one of the decision it replaces, each change it.
+    let order = server
+        .append(&replacing, Some("1"), &order(&replacing, "2024-02-02"))
+        .await;
+    assert_eq!(order.status(), StatusCode::CREATED);
+    let (text, etag) = state_as_of(&server, &replacing, &moments[1]).await;
+    assert_eq!(etag, "\"2\"", "{text}");
+    let executed = json!({
+        "type": "Verkställd",
+        "decision_id": previous,
+        "occurred_on": "2024-01-20",
+        "data": {},
+    });
+    let response = server.append(&previous, Some("1"), &executed).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (text, etag) = state_as_of(&server, &replacing, &moments[1]).await;
+    assert_eq!(etag, "\"2\"");
+    let state: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(state["previous_not_executed"], false, "{state}");
     server.stop().await;
 }
 

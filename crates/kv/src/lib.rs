@@ -99,6 +99,16 @@ pub trait KvEngine: Send + Sync + 'static {
     /// commit.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError>;
 
+    /// The value stored under each of `keys` in `table`, in the order of `keys`: what
+    /// [`KvEngine::get`] gives for each, read in one read transaction where the engine has them
+    /// (redb), so a decision's events cost one transaction, not one each.
+    ///
+    /// # Errors
+    /// As [`KvEngine::get`].
+    fn get_many(&self, table: Table, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        keys.iter().map(|key| self.get(table, key)).collect()
+    }
+
     /// At most `limit` entries of `table` with keys between `from` and `to`, in ascending key
     /// order. To page, pass `Bound::Excluded(last key seen)` as the next `from`. An empty or
     /// inverted range, or `limit == 0`, gives an empty result.

@@ -265,6 +265,18 @@ impl KvEngine for RedbEngine {
         )
     }
 
+    fn get_many(&self, table: Table, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        self.read(
+            table,
+            || vec![None; keys.len()],
+            |handle| {
+                keys.iter()
+                    .map(|key| Ok(handle.get(*key)?.map(|value| value.value().to_vec())))
+                    .collect()
+            },
+        )
+    }
+
     fn scan(
         &self,
         table: Table,

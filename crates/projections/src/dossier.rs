@@ -14,7 +14,9 @@ use serde::Serialize;
 use crate::episodes::{EpisodeKind, Outcome, episodes, ever_executed, status_on};
 use crate::exposure::{Exposure, exposure};
 use crate::facts::{DecisionFacts, Projection};
-use crate::worklist::{ItemKind, classify, is_reported, serialize_instant};
+use crate::worklist::{
+    ItemKind, classify, is_reported, serialize_date, serialize_instant, serialize_optional_date,
+};
 
 /// The decision, as the dossier opens.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,14 +70,18 @@ pub struct EpisodeSummary {
     /// `decision` or `interruption`.
     pub kind: EpisodeKind,
     /// When it started.
+    #[serde(serialize_with = "serialize_date")]
     pub start_date: NaiveDate,
     /// start + 3 months.
+    #[serde(serialize_with = "serialize_date")]
     pub reference_date: NaiveDate,
     /// Whether it was (or is) reportable to IVO.
     pub reportable: bool,
     /// The first partial execution.
+    #[serde(serialize_with = "serialize_optional_date")]
     pub partially_executed_on: Option<NaiveDate>,
     /// When it closed.
+    #[serde(serialize_with = "serialize_optional_date")]
     pub closed_on: Option<NaiveDate>,
     /// How it closed.
     pub outcome: Option<Outcome>,
@@ -133,8 +139,10 @@ pub struct OwedReport {
     /// As what.
     pub kind: ItemKind,
     /// The episode's reference date.
+    #[serde(serialize_with = "serialize_date")]
     pub reference_date: NaiveDate,
     /// When the quarter's report was due.
+    #[serde(serialize_with = "serialize_date")]
     pub due: NaiveDate,
     /// Whether it is recorded as reported.
     pub reported: bool,

@@ -9,8 +9,10 @@ use serde::Serialize;
 
 use crate::deadlines::{DeadlineKind, next_deadline};
 use crate::episodes::{Episode, episodes};
-use crate::facts::Projection;
-use crate::worklist::{is_reported, serialize_instant, serialize_status};
+use crate::facts::{DecisionFacts, Projection};
+use crate::worklist::{
+    is_reported, serialize_date, serialize_instant, serialize_optional_date, serialize_status,
+};
 
 /// How far ahead the next deadline is looked for, in months.
 const NEXT_DEADLINE_HORIZON_MONTHS: i32 = 15;
@@ -23,8 +25,10 @@ pub struct OpenCase {
     /// The episode's number.
     pub episode: u32,
     /// The day it started.
+    #[serde(serialize_with = "serialize_date")]
     pub start_date: NaiveDate,
     /// start + 3 months.
+    #[serde(serialize_with = "serialize_date")]
     pub reference_date: NaiveDate,
     /// SoL or LSS.
     pub law: Law,
@@ -38,6 +42,7 @@ pub struct OpenCase {
     /// Past its reference date: reportable to IVO.
     pub overdue: bool,
     /// The next deadline on or after the date.
+    #[serde(serialize_with = "serialize_optional_date")]
     pub next_deadline: Option<NaiveDate>,
     /// Which deadline that is (people's formats show it; not in the JSON contract).
     #[serde(skip)]
@@ -79,26 +84,46 @@ pub fn open_cases(projection: &Projection, on: NaiveDate, as_of: DateTime<Utc>) 
         }
     } else {
         for decision in projection.decisions() {
-            let Some(view) = decision.view(position) else {
-                continue;
-            };
-            for episode in episodes(&view).into_iter().filter(|e| e.is_open_on(on)) {
-                let next = next_deadline(&episode, on, horizon, |kind, quarter| {
-                    is_reported(&view, &episode, kind, quarter)
-                });
-                items.push(item(
-                    view.decision_id,
-                    view.grant.law,
-                    view.grant.insats,
-                    &episode,
-                    on,
-                    next,
-                ));
-            }
+            items.extend(decision_open_cases(decision, position, on));
         }
     }
-    items.sort_by_key(|a| (a.reference_date, a.decision_id, a.episode));
+    items.sort_by_key(open_case_order);
     OpenCases { on, as_of, items }
+}
+
+/// Where an open case stands in the list: by reference date, then decision id, then episode.
+pub fn open_case_order(case: &OpenCase) -> (NaiveDate, DecisionId, u32) {
+    (case.reference_date, case.decision_id, case.episode)
+}
+
+/// The episodes of one decision open on `on`, as known at `position` (what [`open_cases`]
+/// lists of it). It reads the decision's facts up to `position` and nothing else.
+pub fn decision_open_cases(
+    decision: &DecisionFacts,
+    position: u64,
+    on: NaiveDate,
+) -> Vec<OpenCase> {
+    let Some(view) = decision.view(position) else {
+        return Vec::new();
+    };
+    let horizon = calendar::add_months(on, NEXT_DEADLINE_HORIZON_MONTHS).unwrap_or(on);
+    episodes(&view)
+        .into_iter()
+        .filter(|e| e.is_open_on(on))
+        .map(|episode| {
+            let next = next_deadline(&episode, on, horizon, |kind, quarter| {
+                is_reported(&view, &episode, kind, quarter)
+            });
+            item(
+                view.decision_id,
+                view.grant.law,
+                view.grant.insats,
+                &episode,
+                on,
+                next,
+            )
+        })
+        .collect()
 }
 
 /// One open episode as an item.

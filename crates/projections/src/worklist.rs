@@ -8,7 +8,7 @@ use domain::{DecisionId, Quarter};
 use serde::Serialize;
 
 use crate::episodes::{Episode, EpisodeKind, Outcome, episodes, ever_executed};
-use crate::facts::{DecisionView, FactKind, Grant, Projection};
+use crate::facts::{DecisionFacts, DecisionView, FactKind, Grant, Projection};
 
 /// What an episode is to be reported as in a quarter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -140,8 +140,10 @@ pub struct WorklistItem {
     /// The episode's number (1 = the decision, 2… = interruptions).
     pub episode: u32,
     /// The day the episode started.
+    #[serde(serialize_with = "serialize_date")]
     pub start_date: NaiveDate,
     /// start + 3 months.
+    #[serde(serialize_with = "serialize_date")]
     pub reference_date: NaiveDate,
     /// SoL or LSS.
     pub law: Law,
@@ -153,8 +155,10 @@ pub struct WorklistItem {
     #[serde(serialize_with = "serialize_status")]
     pub status: ExecutionStatus,
     /// When it was executed, if by the report's `on` date.
+    #[serde(serialize_with = "serialize_optional_date")]
     pub executed_on: Option<NaiveDate>,
     /// When it ended, if by the report's `on` date.
+    #[serde(serialize_with = "serialize_optional_date")]
     pub ended_on: Option<NaiveDate>,
     /// (closing date or `on`, whichever is earlier) − start, in days.
     pub days_waiting: i64,
@@ -194,6 +198,41 @@ pub struct Worklist {
     pub items: Vec<WorklistItem>,
 }
 
+/// Serialises a date exactly as chrono does (`YYYY-MM-DD` for the years 0–9999, chrono itself
+/// for the others), written at once: chrono writes it piece by piece through a formatter, which
+/// serde_json escapes piece by piece, and that was most of the time a report's JSON took.
+pub fn serialize_date<S: serde::Serializer>(
+    date: &NaiveDate,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use chrono::Datelike;
+    let Ok(year) = u32::try_from(date.year()) else {
+        return serde::Serialize::serialize(date, serializer);
+    };
+    if year > 9999 {
+        return serde::Serialize::serialize(date, serializer);
+    }
+    let mut text = *b"0000-00-00";
+    for (field, mut value) in [(0..4, year), (5..7, date.month()), (8..10, date.day())] {
+        for digit in text[field].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    serializer.serialize_str(std::str::from_utf8(&text).expect("ASCII digits and dashes"))
+}
+
+/// [`serialize_date`] for a date that may be absent (`null`).
+pub fn serialize_optional_date<S: serde::Serializer>(
+    date: &Option<NaiveDate>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match date {
+        Some(date) => serialize_date(date, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Serialises an instant as RFC 3339 UTC with microseconds.
 pub fn serialize_instant<S: serde::Serializer>(
     instant: &DateTime<Utc>,
@@ -218,20 +257,52 @@ pub fn ivo_worklist(
     on: Option<NaiveDate>,
     as_of: DateTime<Utc>,
 ) -> Worklist {
-    let on = on.unwrap_or_else(|| quarter.end());
+    let on = counted_to(quarter, on);
     let position = projection.position_as_of(as_of);
     let mut items = Vec::new();
     for decision in projection.decisions() {
-        let Some(view) = decision.view(position) else {
-            continue;
-        };
-        for (episode, kind) in due_in_quarter(&view, quarter) {
-            items.push(item(
-                projection, position, &view, &episode, kind, quarter, on,
-            ));
-        }
+        items.extend(decision_items(projection, position, decision, quarter, on));
     }
-    items.sort_by_key(|a| (a.reference_date, a.decision_id, a.episode));
+    worklist_of(quarter, on, as_of, items)
+}
+
+/// The date a quarter's worklist counts days to: `on` if asked, else the quarter's last day.
+pub fn counted_to(quarter: Quarter, on: Option<NaiveDate>) -> NaiveDate {
+    on.unwrap_or_else(|| quarter.end())
+}
+
+/// What [`ivo_worklist`] lists of one decision, as known at `position`, counting days to `on`.
+/// It reads the decision's facts up to `position` and those of the decision it replaces, if
+/// any, and nothing else.
+pub fn decision_items(
+    projection: &Projection,
+    position: u64,
+    decision: &DecisionFacts,
+    quarter: Quarter,
+    on: NaiveDate,
+) -> Vec<WorklistItem> {
+    let Some(view) = decision.view(position) else {
+        return Vec::new();
+    };
+    due_in_quarter(&view, quarter)
+        .into_iter()
+        .map(|(episode, kind)| item(projection, position, &view, &episode, kind, quarter, on))
+        .collect()
+}
+
+/// Where an item stands in the worklist: by reference date, then decision id, then episode.
+pub fn worklist_order(item: &WorklistItem) -> (NaiveDate, DecisionId, u32) {
+    (item.reference_date, item.decision_id, item.episode)
+}
+
+/// The worklist of `items` (every decision's [`decision_items`]), in its order.
+pub fn worklist_of(
+    quarter: Quarter,
+    on: NaiveDate,
+    as_of: DateTime<Utc>,
+    mut items: Vec<WorklistItem>,
+) -> Worklist {
+    items.sort_by_key(worklist_order);
     Worklist {
         quarter,
         period_start: quarter.start(),
@@ -279,5 +350,53 @@ fn item(
         missed_earlier: missed_quarters(view, episode, quarter),
         previous_not_executed,
         title: title(kind, episode, view.grant),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Dates {
+        #[serde(serialize_with = "serialize_date")]
+        date: NaiveDate,
+        #[serde(serialize_with = "serialize_optional_date")]
+        maybe: Option<NaiveDate>,
+    }
+
+    #[derive(Serialize)]
+    struct ChronoDates {
+        date: NaiveDate,
+        maybe: Option<NaiveDate>,
+    }
+
+    fn same_as_chrono(date: NaiveDate, maybe: Option<NaiveDate>) {
+        let ours = serde_json::to_string(&Dates { date, maybe }).expect("serialises");
+        let chrono = serde_json::to_string(&ChronoDates { date, maybe }).expect("serialises");
+        assert_eq!(ours, chrono);
+    }
+
+    #[test]
+    fn a_date_is_written_exactly_as_chrono_writes_it() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+        let mut date = day(1899, 12, 1);
+        while date < day(2201, 2, 1) {
+            same_as_chrono(date, Some(date));
+            date = date + chrono::Days::new(1);
+        }
+        for date in [
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            day(-1, 12, 31),
+            day(0, 1, 1),
+            day(9, 9, 9),
+            day(999, 10, 10),
+            day(9999, 12, 31),
+            day(10000, 1, 1),
+        ] {
+            same_as_chrono(date, Some(date));
+            same_as_chrono(date, None);
+        }
     }
 }

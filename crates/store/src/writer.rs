@@ -854,13 +854,27 @@ impl staging::Stored for Pending {
 
 /// The event at a position.
 pub(crate) fn read_event(kv: &dyn KvEngine, position: u64) -> Result<RecordedEvent, StoreError> {
-    let line = kv
-        .get(EVENTS, &position_key(position))?
-        .ok_or_else(|| StoreError::Corrupt {
-            position,
-            detail: "an index names this position, but no event is stored there".into(),
-        })?;
-    decode_line(position, &line)
+    let mut events = read_events(kv, &[position])?;
+    Ok(events.pop().expect("one position asked, one event read"))
+}
+
+/// The events at `positions` (each stored), in that order, read in one go
+/// ([`KvEngine::get_many`]).
+fn read_events(kv: &dyn KvEngine, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {
+    let keys: Vec<_> = positions.iter().map(|&p| position_key(p)).collect();
+    let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+    let lines = kv.get_many(EVENTS, &keys)?;
+    positions
+        .iter()
+        .zip(lines)
+        .map(|(&position, line)| {
+            let line = line.ok_or_else(|| StoreError::Corrupt {
+                position,
+                detail: "an index names this position, but no event is stored there".into(),
+            })?;
+            decode_line(position, &line)
+        })
+        .collect()
 }
 
 /// A decision's stream as the writer keeps it: its number (`None` until its first event is
@@ -900,16 +914,18 @@ fn read_stream(
             1024,
         )?;
         let full = page.len() == 1024;
+        let mut positions = Vec::with_capacity(page.len());
         for (key, value) in &page {
             let position = decode_u64(value).ok_or_else(|| StoreError::Corrupt {
                 position: 0,
                 detail: format!("the stream index of decision {decision_id} holds a value that is not a position"),
             })?;
             if position <= limit {
-                events.push(read_event(kv, position)?);
+                positions.push(position);
             }
             next = Bound::Excluded(key.clone());
         }
+        events.extend(read_events(kv, &positions)?);
         if !full {
             return Ok(Stream {
                 no: Some(no),

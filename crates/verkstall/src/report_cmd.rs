@@ -238,14 +238,14 @@ pub fn run_dossier(
 ) -> Result<(), CliError> {
     let loaded = load(location, show_progress)?;
     let query = DossierQuery::new(args.decision_id, args.on, args.report.as_of, Utc::now());
-    let position = loaded.projection.position_as_of(query.as_of);
+    let point = query::log_point(&loaded.projection, query.as_of);
     let inputs = loaded
         .opened
         .runtime
         .block_on(query::read_dossier_inputs(
             loaded.opened.log.as_store(),
             &query,
-            position,
+            point,
         ))
         .map_err(query_error)?;
     let dossier = query::dossier(&loaded.projection, &query, inputs).map_err(query_error)?;

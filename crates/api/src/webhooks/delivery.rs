@@ -218,6 +218,7 @@ impl Deliverer {
                     first.position, last.position, self.id
                 ),
             )
+            .await
             .map_err(|_| Failure::new("the access log cannot be written; nothing was sent"))?;
         let timestamp = Utc::now().timestamp();
         let response = self

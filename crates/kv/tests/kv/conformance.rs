@@ -123,6 +123,18 @@ fn put_get_delete(kind: EngineKind) {
         "an empty value is not an absent one"
     );
     assert_eq!(engine.get(EVENTS, b"c").unwrap(), None);
+    let keys: [&[u8]; 5] = [b"c", b"b", b"a", b"", b"a"];
+    assert_eq!(
+        engine.get_many(EVENTS, &keys).unwrap(),
+        keys.map(|key| engine.get(EVENTS, key).unwrap()),
+        "each as get gives it, in the order asked"
+    );
+    assert_eq!(
+        engine.get_many(Table::new("never_written"), &keys).unwrap(),
+        vec![None; 5],
+        "a table never written"
+    );
+    assert!(engine.get_many(EVENTS, &[]).unwrap().is_empty());
 
     let mut batch = Batch::new();
     batch

@@ -1,0 +1,622 @@
+//! Report answers kept for the next identical question at the same point of the log.
+//!
+//! Open cases, the IVO worklist and the council's statistics are each a function of the log's
+//! prefix up to `Projection::position_as_of(as_of)` and of their resolved parameters (the
+//! projections use `as_of` for nothing else): the log below a position never changes, and
+//! `recorded_at` never goes backwards. `as_of` itself appears in the answer only as its own
+//! field. So two questions of the same kind, with the same parameters and the same position,
+//! get the same answer but for that field, whatever their `as_of`.
+//!
+//! An answer is kept, keyed by that [`Question`] (the position included, so an answer is never
+//! served for another point of the log: never stale), as the text before and after its `as_of`
+//! value, and served with the asker's `as_of` put back — byte for byte what rendering it again
+//! would give (the tests hold it to that). The key names no caller: the reports show no
+//! identity number, so every role that may read them gets the same bytes. Only JSON is kept
+//! (the other formats write `as_of` in Swedish words), and only a text in which the `as_of`
+//! value occurs exactly once. At most [`ANSWERS_KEPT_MAX`] answers are kept, the oldest
+//! dropped first.
+//!
+//! An answer rendered afresh (the log has moved on) mostly repeats the last one. Both reports
+//! list items decision by decision, each decision's a function of its own facts known at the
+//! position (and, for the worklist, those of the decision it replaces):
+//! [`projections::open_cases::decision_open_cases`],
+//! [`projections::worklist::decision_items`]. So the JSON texts of each decision's items are
+//! kept with what they were computed from — how many of its facts, and of the replaced
+//! decision's, were known at the position — and only the decisions with other counts are
+//! computed and written afresh. Facts are only ever appended, in position order, so the count
+//! names the facts exactly. The answer is the report without items, rendered as usual, with the
+//! items' texts put in its empty `"items"` in the report's order; the tests hold it to the
+//! report computed and rendered whole.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{DecisionId, Quarter};
+use projections::open_cases::OpenCases;
+use projections::{DecisionFacts, Projection};
+use serde::Serialize;
+
+/// Answers kept at most.
+pub const ANSWERS_KEPT_MAX: usize = 16;
+
+/// A report question with its defaults resolved, at a position of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Question {
+    /// Open cases on a date.
+    OpenCases {
+        /// The date.
+        on: NaiveDate,
+        /// `position_as_of(as_of)`.
+        position: u64,
+    },
+    /// A quarter's report.
+    Quarter {
+        /// Which.
+        report: QuarterReport,
+        /// The quarter.
+        quarter: Quarter,
+        /// The date days are counted to, as asked (the default follows from the quarter).
+        on: Option<NaiveDate>,
+        /// `position_as_of(as_of)`.
+        position: u64,
+    },
+}
+
+/// The reports of a quarter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QuarterReport {
+    /// The IVO worklist.
+    Ivo,
+    /// The council's statistics.
+    Council,
+}
+
+/// A kept answer: the JSON text around its `as_of` value.
+#[derive(Debug)]
+struct Kept {
+    before: String,
+    after: String,
+}
+
+impl Kept {
+    /// `text` around the one place `instant` occurs in it; `None` when it occurs more than once
+    /// or not at all.
+    fn around(text: &str, instant: &str) -> Option<Kept> {
+        let mut places = memchr::memmem::find_iter(text.as_bytes(), instant.as_bytes());
+        let (Some(at), None) = (places.next(), places.next()) else {
+            return None;
+        };
+        Some(Kept {
+            before: text[..at].to_owned(),
+            after: text[at + instant.len()..].to_owned(),
+        })
+    }
+
+    /// The text with `instant` put back.
+    fn with(&self, instant: &str) -> String {
+        let mut text = String::with_capacity(self.before.len() + instant.len() + self.after.len());
+        text.push_str(&self.before);
+        text.push_str(instant);
+        text.push_str(&self.after);
+        text
+    }
+}
+
+/// Decision states kept at most (beyond, all are forgotten).
+pub const STATES_KEPT_MAX: usize = 16 * 1024;
+
+/// A decision's state as asked at a position: the decision, which of its facts were known (its
+/// grant's position, and how many since: so its events then), the same of the decision it
+/// replaces, and the date days are counted to. A decision's state is a function of these and
+/// its `as_of`, which it shows only as its own field (`projections::dossier::dossier` reads
+/// the decision's events and facts and the replaced decision's facts, and nothing else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct StateQuestion {
+    decision: DecisionId,
+    facts: (u64, usize),
+    replaced: Option<(u64, usize)>,
+    on: NaiveDate,
+}
+
+impl StateQuestion {
+    /// The question about `decision` at `position` counting days to `on`; `None` when the
+    /// decision was not granted by then (there is no state to keep).
+    pub(crate) fn at(
+        projection: &Projection,
+        decision: DecisionId,
+        position: u64,
+        on: NaiveDate,
+    ) -> Option<StateQuestion> {
+        let head = projection.head();
+        let facts = projection.decision(decision)?;
+        if facts.grant.position > position {
+            return None;
+        }
+        let known_of = |d: &DecisionFacts| (d.grant.position, known(d, position, head));
+        Some(StateQuestion {
+            decision,
+            facts: known_of(facts),
+            replaced: facts
+                .grant
+                .replaces
+                .and_then(|id| projection.decision(id))
+                .map(known_of),
+            on,
+        })
+    }
+}
+
+/// A kept decision state and its stream version.
+#[derive(Debug)]
+struct KeptState {
+    text: Kept,
+    version: u64,
+}
+
+/// The kept answers, newest last, and the kept texts of each decision's items.
+#[derive(Debug, Default)]
+pub(crate) struct Answers {
+    kept: Mutex<VecDeque<(Question, Arc<Kept>)>>,
+    served: AtomicU64,
+    rendered: AtomicU64,
+    open_cases: DecisionTexts<NaiveDate>,
+    worklist: DecisionTexts<(Quarter, NaiveDate)>,
+    states: Mutex<HashMap<StateQuestion, Arc<KeptState>, IdHasher>>,
+}
+
+/// How kept states are found: foldhash, randomly seeded per process (as the projections).
+type IdHasher = foldhash::fast::RandomState;
+
+/// The JSON texts of each decision's items in one report asked with parameters `P`, with the
+/// counts of facts they were computed from, in the order of `Projection::decisions` (a
+/// decision found at another place is computed afresh).
+#[derive(Debug)]
+struct DecisionTexts<P> {
+    kept: Mutex<Option<(P, Vec<Computed>)>>,
+}
+
+/// A decision, the counts of facts its items were computed from, and their texts.
+type Computed = (DecisionId, Known, ItemTexts);
+
+impl<P> Default for DecisionTexts<P> {
+    fn default() -> DecisionTexts<P> {
+        DecisionTexts {
+            kept: Mutex::new(None),
+        }
+    }
+}
+
+/// A decision's items in a report: where each stands, and its text.
+type ItemTexts = Vec<(ItemOrder, Arc<str>)>;
+
+/// Where an item stands in its report: by reference date, then decision id, then episode.
+type ItemOrder = (NaiveDate, DecisionId, u32);
+
+/// How many facts of a decision, and of the decision it replaces, were known at a position.
+type Known = (usize, Option<usize>);
+
+/// How many of `decision`'s facts were known at `position` (they are in position order; at or
+/// after the projection's `head`, all of them).
+fn known(decision: &DecisionFacts, position: u64, head: u64) -> usize {
+    if position >= head {
+        return decision.facts.len();
+    }
+    decision.facts.partition_point(|f| f.position <= position)
+}
+
+impl<P: PartialEq + Copy> DecisionTexts<P> {
+    /// The texts of every item of the report asked with `params` at `position`, in the
+    /// report's order: each decision's `items` as kept when its facts (and its replaced
+    /// decision's) known at `position` are as many as when they were kept, else computed now.
+    fn texts(
+        &self,
+        projection: &Projection,
+        position: u64,
+        params: P,
+        items: impl Fn(&DecisionFacts) -> ItemTexts,
+    ) -> ItemTexts {
+        let mut kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let by_decision = match &mut *kept {
+            Some((asked, by_decision)) if *asked == params => by_decision,
+            other => &mut other.insert((params, Vec::new())).1,
+        };
+        let head = projection.head();
+        let mut texts = Vec::new();
+        for (index, decision) in projection.decisions().enumerate() {
+            let replaced = decision
+                .grant
+                .replaces
+                .and_then(|id| projection.decision(id));
+            let now_known = (
+                known(decision, position, head),
+                replaced.map(|r| known(r, position, head)),
+            );
+            let id = decision.decision_id;
+            let stale = by_decision
+                .get(index)
+                .is_none_or(|(was, was_known, _)| *was != id || *was_known != now_known);
+            if stale {
+                let entry = (id, now_known, items(decision));
+                match by_decision.get_mut(index) {
+                    Some(slot) => *slot = entry,
+                    None => by_decision.push(entry),
+                }
+            }
+            texts.extend(by_decision[index].2.iter().cloned());
+        }
+        drop(kept);
+        texts.sort_by_key(|(order, _)| *order);
+        texts
+    }
+}
+
+impl Answers {
+    /// The JSON answer to `question` as of `as_of`: a kept one with `as_of` put in, or
+    /// `render()` (which must answer `question` as of `as_of`), kept for the next time.
+    pub(crate) fn json(
+        &self,
+        question: Question,
+        as_of: DateTime<Utc>,
+        render: impl FnOnce() -> String,
+    ) -> String {
+        let instant = domain::event::format_instant(&as_of);
+        let found = self
+            .lock()
+            .iter()
+            .rev()
+            .find(|(q, _)| *q == question)
+            .map(|(_, kept)| std::sync::Arc::clone(kept));
+        if let Some(kept) = found {
+            self.served.fetch_add(1, Ordering::Relaxed);
+            return kept.with(&instant);
+        }
+        self.rendered.fetch_add(1, Ordering::Relaxed);
+        let text = render();
+        if let Some(kept) = Kept::around(&text, &instant) {
+            let mut all = self.lock();
+            if !all.iter().any(|(q, _)| *q == question) {
+                if all.len() == ANSWERS_KEPT_MAX {
+                    all.pop_front();
+                }
+                all.push_back((question, std::sync::Arc::new(kept)));
+            }
+        }
+        text
+    }
+
+    /// The kept JSON of the state `question` asks for, with `as_of` put in, and its version.
+    pub(crate) fn state(
+        &self,
+        question: &StateQuestion,
+        as_of: DateTime<Utc>,
+    ) -> Option<(String, u64)> {
+        let kept = self
+            .states
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(question)
+            .cloned()?;
+        self.served.fetch_add(1, Ordering::Relaxed);
+        let instant = domain::event::format_instant(&as_of);
+        Some((kept.text.with(&instant), kept.version))
+    }
+
+    /// Keeps `text`, the JSON of the state `question` asks for as of `as_of` (its stream at
+    /// `version`), if `as_of` shows in it exactly once.
+    pub(crate) fn keep_state(
+        &self,
+        question: StateQuestion,
+        as_of: DateTime<Utc>,
+        text: &str,
+        version: u64,
+    ) {
+        self.rendered.fetch_add(1, Ordering::Relaxed);
+        let instant = domain::event::format_instant(&as_of);
+        let Some(text) = Kept::around(text, &instant) else {
+            return;
+        };
+        let mut states = self
+            .states
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if states.len() >= STATES_KEPT_MAX {
+            states.clear();
+        }
+        states.insert(question, Arc::new(KeptState { text, version }));
+    }
+
+    /// The JSON of the IVO worklist of `quarter`, counting days to `on` (default: the quarter's
+    /// end), as known at `as_of`: what `render::ivo_worklist` writes of
+    /// `projections::worklist::ivo_worklist`, computing afresh only the decisions whose facts
+    /// (or whose replaced decision's) known then differ from last time.
+    pub(crate) fn worklist_json(
+        &self,
+        projection: &Projection,
+        quarter: Quarter,
+        on: Option<NaiveDate>,
+        as_of: DateTime<Utc>,
+    ) -> String {
+        use projections::worklist::{counted_to, decision_items, worklist_of, worklist_order};
+        let on = counted_to(quarter, on);
+        let position = projection.position_as_of(as_of);
+        let json = render::Format::Json;
+        let envelope = render::ivo_worklist(&worklist_of(quarter, on, as_of, Vec::new()), json);
+        let Some(head) = envelope.strip_suffix(EMPTY_ITEMS_END) else {
+            let whole = projections::worklist::ivo_worklist(projection, quarter, Some(on), as_of);
+            return render::ivo_worklist(&whole, json);
+        };
+        let texts = self
+            .worklist
+            .texts(projection, position, (quarter, on), |decision| {
+                decision_items(projection, position, decision, quarter, on)
+                    .iter()
+                    .map(|i| (worklist_order(i), item_text(i)))
+                    .collect()
+            });
+        with_items(head, texts.iter().map(|(_, text)| &**text))
+    }
+
+    /// The JSON of the open cases on `on` as known at `as_of`: what `render::open_cases` writes
+    /// of `projections::open_cases::open_cases`, computing afresh only the decisions whose
+    /// facts known then differ from last time.
+    pub(crate) fn open_cases_json(
+        &self,
+        projection: &Projection,
+        on: NaiveDate,
+        as_of: DateTime<Utc>,
+    ) -> String {
+        use projections::open_cases::{decision_open_cases, open_case_order};
+        let position = projection.position_as_of(as_of);
+        let json = render::Format::Json;
+        let envelope = OpenCases {
+            on,
+            as_of,
+            items: Vec::new(),
+        };
+        let envelope = render::open_cases(&envelope, json);
+        let Some(head) = envelope.strip_suffix(EMPTY_ITEMS_END) else {
+            let whole = projections::open_cases::open_cases(projection, on, as_of);
+            return render::open_cases(&whole, json);
+        };
+        let texts = self.open_cases.texts(projection, position, on, |decision| {
+            decision_open_cases(decision, position, on)
+                .iter()
+                .map(|c| (open_case_order(c), item_text(c)))
+                .collect()
+        });
+        with_items(head, texts.iter().map(|(_, text)| &**text))
+    }
+
+    /// Answers served from those kept, and rendered afresh, since the server started.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (
+            self.served.load(Ordering::Relaxed),
+            self.rendered.load(Ordering::Relaxed),
+        )
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Question, Arc<Kept>)>> {
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Where a report's empty items end its JSON (they are its last field).
+const EMPTY_ITEMS_END: &str = "\"items\": []\n}\n";
+
+/// A report's JSON: `head` (its text up to its empty `"items"`), then the items' texts.
+fn with_items<'a>(head: &str, texts: impl Iterator<Item = &'a str> + Clone) -> String {
+    let length = head.len() + texts.clone().map(|t| t.len() + 2).sum::<usize>() + 20;
+    let mut json = String::with_capacity(length);
+    json.push_str(head);
+    let mut texts = texts.peekable();
+    if texts.peek().is_none() {
+        json.push_str(EMPTY_ITEMS_END);
+        return json;
+    }
+    json.push_str("\"items\": [\n");
+    for (n, text) in texts.enumerate() {
+        if n > 0 {
+            json.push_str(",\n");
+        }
+        json.push_str(text);
+    }
+    json.push_str("\n  ]\n}\n");
+    json
+}
+
+/// An item's pretty JSON as it stands in a report's `"items"`: two levels in (a JSON string
+/// holds no raw line break, so every line is indented).
+fn item_text<T: Serialize>(item: &T) -> Arc<str> {
+    let alone = serde_json::to_string_pretty(item).expect("a report's item always serialises");
+    let mut text = String::with_capacity(alone.len() + alone.len() / 8);
+    for (n, line) in alone.split('\n').enumerate() {
+        if n > 0 {
+            text.push('\n');
+        }
+        text.push_str("    ");
+        text.push_str(line);
+    }
+    text.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(second: u32) -> DateTime<Utc> {
+        chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 24, 10, 0, second)
+            .single()
+            .expect("a time")
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 24).expect("a date")
+    }
+
+    /// An answer as a report renders it: `as_of` once, among other fields.
+    fn answer(as_of: DateTime<Utc>, items: &str) -> String {
+        let instant = domain::event::format_instant(&as_of);
+        format!(
+            "{{\n  \"on\": \"2026-11-24\",\n  \"as_of\": \"{instant}\",\n  \"items\": [{items}]\n}}\n"
+        )
+    }
+
+    #[test]
+    fn the_same_question_at_the_same_position_is_the_kept_answer_with_its_own_as_of() {
+        let answers = Answers::default();
+        let question = Question::OpenCases {
+            on: day(),
+            position: 7,
+        };
+        let first = answers.json(question, at(1), || answer(at(1), "1"));
+        assert_eq!(first, answer(at(1), "1"));
+        let kept = answers.json(question, at(2), || unreachable!("kept"));
+        assert_eq!(kept, answer(at(2), "1"));
+        assert_eq!(answers.counts(), (1, 1));
+    }
+
+    #[test]
+    fn another_position_or_question_is_rendered_afresh() {
+        let answers = Answers::default();
+        let question = |position| Question::OpenCases {
+            on: day(),
+            position,
+        };
+        answers.json(question(7), at(1), || answer(at(1), "1"));
+        let later = answers.json(question(8), at(2), || answer(at(2), "1, 2"));
+        assert_eq!(later, answer(at(2), "1, 2"));
+        let quarter: Quarter = "2026Q4".parse().expect("a quarter");
+        let [ivo, council] =
+            [QuarterReport::Ivo, QuarterReport::Council].map(|report| Question::Quarter {
+                report,
+                quarter,
+                on: None,
+                position: 8,
+            });
+        assert_eq!(
+            answers.json(ivo, at(3), || answer(at(3), "3")),
+            answer(at(3), "3")
+        );
+        assert_eq!(
+            answers.json(council, at(3), || answer(at(3), "4")),
+            answer(at(3), "4")
+        );
+        assert_eq!(answers.counts(), (0, 4));
+        assert_eq!(
+            answers.json(question(7), at(4), || unreachable!("kept")),
+            answer(at(4), "1")
+        );
+    }
+
+    #[test]
+    fn an_answer_that_shows_its_as_of_twice_is_not_kept() {
+        let answers = Answers::default();
+        let question = Question::OpenCases {
+            on: day(),
+            position: 7,
+        };
+        let twice = |as_of| {
+            let instant = domain::event::format_instant(&as_of);
+            answer(as_of, &format!("\"{instant}\""))
+        };
+        answers.json(question, at(1), || twice(at(1)));
+        assert_eq!(answers.json(question, at(2), || twice(at(2))), twice(at(2)));
+        assert_eq!(answers.counts(), (0, 2));
+    }
+
+    #[test]
+    fn only_the_newest_answers_are_kept() {
+        let answers = Answers::default();
+        let question = |position| Question::OpenCases {
+            on: day(),
+            position,
+        };
+        for position in 0..=ANSWERS_KEPT_MAX as u64 {
+            answers.json(question(position), at(1), || answer(at(1), "1"));
+        }
+        assert_eq!(answers.lock().len(), ANSWERS_KEPT_MAX);
+        answers.json(question(ANSWERS_KEPT_MAX as u64), at(2), || {
+            unreachable!("kept")
+        });
+        answers.json(question(0), at(2), || answer(at(2), "1"));
+        assert_eq!(answers.counts(), (1, ANSWERS_KEPT_MAX as u64 + 2));
+    }
+
+    #[tokio::test]
+    async fn reports_from_kept_decisions_are_the_reports_computed_and_rendered_whole() {
+        let until: DateTime<Utc> = "2024-11-20T12:00:00Z".parse().expect("a time");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store =
+            store::EmbeddedStore::open(dir.path(), None, store::system_clock()).expect("opens");
+        let mut options = demo::DemoOptions::new(11, until);
+        options.decisions = 400;
+        demo::fill(&store, &options, &mut |_, _| {})
+            .await
+            .expect("filled");
+        let head = store::EventStore::head(&store)
+            .await
+            .expect("a head")
+            .position;
+        let events = store::EventStore::read_all(&store, 0, head as usize, None)
+            .await
+            .expect("read");
+        let answers = Answers::default();
+        let mut projection = projections::Projection::new();
+        // Fold the log in three parts, asking after each; then ask as of earlier moments.
+        let thirds = events.len().div_ceil(3);
+        for part in events.chunks(thirds) {
+            for event in part {
+                projection.apply(event).expect("folds");
+            }
+            projection.refresh_index();
+            let last = part.last().expect("a part has events").recorded_at;
+            for (quarter, on, as_of) in [
+                ("2024Q4", None, until),
+                ("2024Q4", None, until),
+                ("2024Q2", Some("2024-08-01"), until),
+                ("2024Q4", None, last),
+                ("2024Q4", None, last - chrono::Duration::days(40)),
+                ("2024Q4", None, until),
+            ] {
+                let quarter: Quarter = quarter.parse().expect("a quarter");
+                let on = on.map(|d: &str| d.parse::<NaiveDate>().expect("a date"));
+                let whole = projections::worklist::ivo_worklist(&projection, quarter, on, as_of);
+                assert_eq!(
+                    answers.worklist_json(&projection, quarter, on, as_of),
+                    render::ivo_worklist(&whole, render::Format::Json),
+                    "{quarter} on {on:?} as of {as_of}"
+                );
+                let day = on.unwrap_or_else(|| quarter.end());
+                let whole = projections::open_cases::open_cases(&projection, day, as_of);
+                assert_eq!(
+                    answers.open_cases_json(&projection, day, as_of),
+                    render::open_cases(&whole, render::Format::Json),
+                    "open cases on {day} as of {as_of}"
+                );
+            }
+        }
+        assert!(
+            !projections::worklist::ivo_worklist(
+                &projection,
+                "2024Q4".parse().expect("q"),
+                None,
+                until
+            )
+            .items
+            .is_empty()
+        );
+        let day = "2024-12-31".parse().expect("a date");
+        assert!(
+            !projections::open_cases::open_cases(&projection, day, until)
+                .items
+                .is_empty()
+        );
+    }
+}
