@@ -136,8 +136,15 @@ fn reports_and_rebuild_read_the_postgresql_store_and_answer_as_the_embedded_log(
     let last: serde_json::Value =
         serde_json::from_str(scratch.events(&[]).last().unwrap()).unwrap();
     let as_of = last["recorded_at"].as_str().unwrap().to_owned();
-    // A node with no data directory yet: it is made for the snapshot.
+    // A node with no data directory yet: a store that cannot be reached makes none; the store
+    // makes one, for the snapshot.
     let node = Scratch::new();
+    let unreachable = node.run(&[
+        "--store",
+        "host=127.0.0.1 port=1 user=postgres connect_timeout=2",
+        "open-cases",
+    ]);
+    assert_eq!(unreachable.exit, Exit::Failed, "{}", unreachable.stderr);
     assert!(!node.data().exists());
     let decision = verkstall_tests::fixtures::decision_id(2);
     for question in [

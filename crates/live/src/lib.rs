@@ -142,19 +142,9 @@ fn decode_lines(lines: &[(u64, Vec<u8>)]) -> Result<Vec<FoldEvent<'_>>, StoreErr
     lines
         .iter()
         .map(|(position, line)| {
-            let position = *position;
-            let corrupt = |detail: String| StoreError::Corrupt { position, detail };
-            let text = std::str::from_utf8(line)
-                .map_err(|_| corrupt("the stored event is not UTF-8".into()))?;
-            let event = FoldEvent::from_stored_line(text)
-                .map_err(|e| corrupt(format!("the stored event does not parse: {e}")))?;
-            if event.fact.position != position {
-                return Err(corrupt(format!(
-                    "the event stored here says position {}",
-                    event.fact.position
-                )));
-            }
-            Ok(event)
+            store::decode_with(*position, line, FoldEvent::from_stored_line, |e| {
+                e.fact.position
+            })
         })
         .collect()
 }

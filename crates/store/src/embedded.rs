@@ -210,36 +210,43 @@ fn recover(kv: &dyn KvEngine) -> Result<Tail, StoreError> {
 /// position it is stored at; anything else is [`StoreError::Corrupt`] naming that position. For
 /// every store (the PostgreSQL one too): the stored line is the same canonical JSON everywhere.
 pub fn decode_line(position: u64, line: &[u8]) -> Result<RecordedEvent, StoreError> {
-    decode_with(position, line, RecordedEvent::from_json)
+    decode_with(position, line, RecordedEvent::from_json, |e| e.position)
 }
 
 /// Decodes a stored line for reading: the fast path for the canonical form the store writes,
 /// with the strict parser's result for every line and its error, naming the field, for a
 /// damaged one.
 pub fn decode_stored_line(position: u64, line: &[u8]) -> Result<RecordedEvent, StoreError> {
-    decode_with(position, line, RecordedEvent::from_stored_json)
+    decode_with(position, line, RecordedEvent::from_stored_json, |e| {
+        e.position
+    })
 }
 
-fn decode_with(
+/// Decodes a stored line with `parse`, any reading of it (a whole event, or what a fold keeps
+/// of one), and checks that it says the position it is stored at (`position_of`); anything else
+/// is [`StoreError::Corrupt`] naming that position.
+pub fn decode_with<'a, T>(
     position: u64,
-    line: &[u8],
-    parse: fn(&str) -> Result<RecordedEvent, domain::ParseError>,
-) -> Result<RecordedEvent, StoreError> {
+    line: &'a [u8],
+    parse: impl FnOnce(&'a str) -> Result<T, domain::ParseError>,
+    position_of: impl FnOnce(&T) -> u64,
+) -> Result<T, StoreError> {
     let text = std::str::from_utf8(line).map_err(|_| StoreError::Corrupt {
         position,
         detail: "the stored event is not UTF-8".into(),
     })?;
-    let event = parse(text).map_err(|e| StoreError::Corrupt {
+    let decoded = parse(text).map_err(|e| StoreError::Corrupt {
         position,
         detail: format!("the stored event does not parse: {e}"),
     })?;
-    if event.position != position {
+    let says = position_of(&decoded);
+    if says != position {
         return Err(StoreError::Corrupt {
             position,
-            detail: format!("the event stored here says position {}", event.position),
+            detail: format!("the event stored here says position {says}"),
         });
     }
-    Ok(event)
+    Ok(decoded)
 }
 
 fn read_lines(

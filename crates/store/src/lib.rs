@@ -41,7 +41,9 @@ pub use api::{
 };
 pub use chain::{GENESIS_HASH, chain_hash, encode_hex, split_stored_line};
 pub use datadir::{DataDir, ENGINE_FILE_NAME};
-pub use embedded::{Clock, EmbeddedStore, decode_line, decode_stored_line, system_clock};
+pub use embedded::{
+    Clock, EmbeddedStore, decode_line, decode_stored_line, decode_with, system_clock,
+};
 pub use kv::EngineKind;
 pub use layout::{SUBSCRIBER_NAME_BYTES_MAX, Tail};
 pub use subscription::{Subscriber, SubscriptionHandle, SubscriptionOptions, SubscriptionStatus};

@@ -133,6 +133,8 @@ fn load(location: &Location, show_progress: bool) -> Result<Loaded, CliError> {
 /// only this node's state (here, the projection's snapshot), so it is made if it does not exist
 /// yet; the embedded log's directory must exist (a command that only reads never creates a log).
 fn open_with_snapshot_room(location: &Location) -> Result<(OpenedLog, u64), CliError> {
+    // Connected first: a store that cannot be reached leaves no directory behind.
+    let opened = data::open_log(location)?;
     if location.store.is_some() {
         std::fs::create_dir_all(&location.path).with_context(|| {
             format!(
@@ -141,7 +143,6 @@ fn open_with_snapshot_room(location: &Location) -> Result<(OpenedLog, u64), CliE
             )
         })?;
     }
-    let opened = data::open_log(location)?;
     let head = opened
         .runtime
         .block_on(opened.log.as_store().head())
