@@ -153,6 +153,14 @@ pub enum BatchProblem {
         /// The key's length.
         key_bytes: usize,
     },
+    /// An operation on the table the write-ahead log keeps for itself
+    /// ([`WAL_TABLE`](crate::WAL_TABLE)).
+    ReservedTable {
+        /// Position of the operation in the batch, from 0.
+        index: usize,
+        /// Its table.
+        table: Table,
+    },
     /// A value longer than [`VALUE_BYTES_MAX`].
     ValueTooLong {
         /// Position of the operation in the batch, from 0.
@@ -185,6 +193,10 @@ impl fmt::Display for BatchProblem {
                 f,
                 "operation {index} (table {table}): key of {key_bytes} bytes, more than \
                  KEY_BYTES_MAX {KEY_BYTES_MAX}"
+            ),
+            BatchProblem::ReservedTable { index, table } => write!(
+                f,
+                "operation {index} (table {table}): the table is reserved for the write-ahead log"
             ),
             BatchProblem::ValueTooLong {
                 index,

@@ -23,8 +23,11 @@
 //! - `SledEngine` (cargo feature `sled`): sled 0.34.7 in `sled/` inside the store directory, made
 //!   durable by fsyncing its files ourselves, because its own flush does not.
 //!
-//! The engine is chosen at run time with [`open`] and an [`EngineKind`]. The crate's README
-//! describes durability per engine and what remains a risk.
+//! The engine is chosen at run time with [`open`] and an [`EngineKind`], which puts the
+//! write-ahead log [`Logged`] in front of it: a commit is one record synced in `kv.wal`, then
+//! applied to the engine without the engine's own durability; the engine commits durably itself
+//! at checkpoints. The crate's README describes the log, durability per engine and what remains a
+//! risk.
 
 mod batch;
 mod error;
@@ -34,6 +37,7 @@ mod redb_engine;
 #[cfg(feature = "sled")]
 mod sled_engine;
 mod table;
+mod wal;
 
 use std::fmt;
 use std::ops::Bound;
@@ -46,6 +50,7 @@ pub use redb_engine::RedbEngine;
 #[cfg(feature = "sled")]
 pub use sled_engine::SledEngine;
 pub use table::Table;
+pub use wal::{Logged, WAL_BYTES_MAX, WAL_FILE_NAME, WAL_RECORD_BYTES_MAX, WAL_TABLE};
 
 /// Longest key accepted, in bytes.
 pub const KEY_BYTES_MAX: usize = 1024;
@@ -197,7 +202,8 @@ impl FromStr for EngineKind {
     }
 }
 
-/// Opens (creating if needed) the store in directory `path` with the engine `kind`.
+/// Opens (creating if needed) the store in directory `path` with the engine `kind`, behind the
+/// write-ahead log [`Logged`] (replaying what the engine lacks after a crash).
 ///
 /// The directory belongs to the engine: redb keeps [`REDB_FILE_NAME`] in it, sled keeps
 /// [`SLED_DIR_NAME`]. Opening a directory that holds the other engine's store is refused.
@@ -207,9 +213,15 @@ impl FromStr for EngineKind {
 /// [`KvError::EngineMismatch`]; [`KvError::Open`] or [`KvError::Io`] if the engine cannot open.
 pub fn open(kind: EngineKind, path: &Path) -> Result<Box<dyn KvEngine>, KvError> {
     match kind {
-        EngineKind::Redb => Ok(Box::new(RedbEngine::open(path)?)),
+        EngineKind::Redb => Ok(Box::new(Logged::open(
+            Box::new(RedbEngine::open(path)?),
+            path,
+        )?)),
         #[cfg(feature = "sled")]
-        EngineKind::Sled => Ok(Box::new(SledEngine::open(path)?)),
+        EngineKind::Sled => Ok(Box::new(Logged::open(
+            Box::new(SledEngine::open(path)?),
+            path,
+        )?)),
         #[cfg(not(feature = "sled"))]
         EngineKind::Sled => Err(KvError::EngineNotCompiled { kind }),
     }

@@ -9,8 +9,13 @@
 //! fsync per batch; without it redb relies on a checksum of the new root alone to reject a torn
 //! commit. redb does not fsync the directory that names its file, so the first open does.
 //!
+//! Behind the write-ahead log ([`crate::Logged`]) the log's batches are committed with
+//! `Durability::None` ([`Engine::commit_volatile`]), once the log holds them durably, and
+//! [`KvEngine::commit`] above serves the log's checkpoints.
+//!
 //! Reads run in a redb read transaction: a snapshot of the last commit, which redb publishes only
-//! after its fsyncs, so a read never sees part of a batch nor a batch that is not yet durable.
+//! after its fsyncs (a durable commit) or at once (a commit with `Durability::None`, made only of
+//! batches the log already holds durably); either way a read never sees part of a batch.
 
 use std::fs::File;
 use std::ops::Bound;
@@ -21,6 +26,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use crate::error::{EngineError, chain};
 use crate::fsync;
 use crate::poison::Poison;
+use crate::wal::Engine;
 use crate::{
     Batch, EngineKind, Entry, KvEngine, KvError, Op, REDB_FILE_NAME, SCAN_PREALLOC_ENTRIES_MAX,
     Table, range_is_empty,
@@ -130,14 +136,14 @@ impl RedbEngine {
         }
     }
 
-    fn write(&self, batch: &Batch) -> Result<(), KvError> {
+    fn write(&self, batch: &Batch, durability: redb::Durability) -> Result<(), KvError> {
         let ops = batch.len();
         let mut txn = self
             .db
             .begin_write()
             .map_err(|error| self.commit_error(ops, "begin a write transaction".into(), error))?;
-        txn.set_durability(redb::Durability::Immediate)
-            .map_err(|error| self.commit_error(ops, "set immediate durability".into(), error))?;
+        txn.set_durability(durability)
+            .map_err(|error| self.commit_error(ops, "set the durability".into(), error))?;
         txn.set_two_phase_commit(true);
         {
             // A batch touches few tables; open each once, in order of first use.
@@ -168,6 +174,14 @@ impl RedbEngine {
         }
         txn.commit()
             .map_err(|error| self.commit_error(ops, "commit and fsync".into(), error))
+    }
+
+    fn commit_with(&self, batch: &Batch, durability: redb::Durability) -> Result<(), KvError> {
+        let outcome = self.write(batch, durability);
+        if let Err(error) = &outcome {
+            self.poison.set(chain(error));
+        }
+        outcome
     }
 
     /// Runs `read` on `table` in a fresh read transaction; a table never written reads as
@@ -235,6 +249,20 @@ fn collect<'a>(
     Ok(())
 }
 
+impl Engine for RedbEngine {
+    /// One write transaction with `Durability::None`: redb publishes it to new read transactions
+    /// at once and writes it to disk at the next commit with `Durability::Immediate`; after a
+    /// crash before that, the file opens at the last durable commit.
+    fn commit_volatile(&self, batch: Batch) -> Result<(), KvError> {
+        batch.check()?;
+        self.poison.check(ENGINE, &self.dir)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.commit_with(&batch, redb::Durability::None)
+    }
+}
+
 impl KvEngine for RedbEngine {
     fn kind(&self) -> EngineKind {
         ENGINE
@@ -250,11 +278,7 @@ impl KvEngine for RedbEngine {
         if batch.is_empty() {
             return Ok(());
         }
-        let outcome = self.write(&batch);
-        if let Err(error) = &outcome {
-            self.poison.set(chain(error));
-        }
-        outcome
+        self.commit_with(&batch, redb::Durability::Immediate)
     }
 
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {

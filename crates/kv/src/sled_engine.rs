@@ -29,8 +29,12 @@
 //! blob file and snapshot file not yet synced by us (found by listing their directories); then
 //! `fsync` of `sled/blobs/` and of `sled/`. At open it also fsyncs `conf` and the store
 //! directory. All of this happens under a write lock that every read takes shared, so a read never
-//! sees a batch that is applied in memory but not yet durable, nor part of a batch (sled's own
-//! iterators lock per step, so a scan could otherwise straddle a batch).
+//! sees part of a batch (sled's own iterators lock per step, so a scan could otherwise straddle a
+//! batch).
+//!
+//! Behind the write-ahead log ([`crate::Logged`]) the log's batches are `apply_batch` alone
+//! ([`Engine::commit_volatile`]), once the log holds them durably; [`KvEngine::commit`] above
+//! serves the log's checkpoints.
 //!
 //! # What remains a risk
 //! - Between sled writing a log record and our fsync, the record can reach the disk before the
@@ -54,6 +58,7 @@ use std::time::{Duration, Instant};
 use crate::error::{EngineError, chain};
 use crate::fsync;
 use crate::poison::Poison;
+use crate::wal::Engine;
 use crate::{
     Batch, EngineKind, Entry, KvEngine, KvError, Op, SCAN_PREALLOC_ENTRIES_MAX, SLED_DIR_NAME,
     TABLE_NAME_BYTES_MAX, Table, range_is_empty,
@@ -318,10 +323,19 @@ impl SledEngine {
         }
     }
 
-    fn write(&self, batch: sled::Batch, ops: usize, state: &mut SyncState) -> Result<(), KvError> {
+    fn write(
+        &self,
+        batch: sled::Batch,
+        ops: usize,
+        state: &mut SyncState,
+        durable: bool,
+    ) -> Result<(), KvError> {
         self.db.apply_batch(batch).map_err(|error| {
             self.commit_error(ops, "apply the batch".into(), EngineError::sled(error))
         })?;
+        if !durable {
+            return Ok(());
+        }
         self.db.flush().map_err(|error| {
             self.commit_error(ops, "flush sled's log".into(), EngineError::sled(error))
         })?;
@@ -365,6 +379,44 @@ impl SledEngine {
     }
 }
 
+impl SledEngine {
+    /// Applies `batch`, then, when `durable`, flushes and fsyncs.
+    fn commit_with(&self, batch: Batch, durable: bool) -> Result<(), KvError> {
+        batch.check()?;
+        self.poison.check(ENGINE, &self.dir)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let ops = batch.len();
+        let mut sled_batch = sled::Batch::default();
+        for op in batch.into_ops() {
+            match op {
+                Op::Put { table, key, value } => sled_batch.insert(stored_key(table, &key), value),
+                Op::Delete { table, key } => sled_batch.remove(stored_key(table, &key)),
+            }
+        }
+        let mut state = self.sync.write().map_err(|_| self.lock_poisoned())?;
+        // Another commit may have failed while this one waited for the lock.
+        self.poison.check(ENGINE, &self.dir)?;
+        let outcome = self.write(sled_batch, ops, &mut state, durable);
+        if let Err(error) = &outcome {
+            // Poison before releasing the lock: the failed batch may be visible in sled's memory.
+            self.poison.set(chain(error));
+        }
+        drop(state);
+        outcome
+    }
+}
+
+impl Engine for SledEngine {
+    /// `apply_batch` alone, under the write lock (so that no scan straddles it): sled writes it
+    /// to its log in the background, and durably at the next [`KvEngine::commit`]'s flush and
+    /// fsyncs. sled recovers its log as a prefix of the batches applied.
+    fn commit_volatile(&self, batch: Batch) -> Result<(), KvError> {
+        self.commit_with(batch, false)
+    }
+}
+
 fn collect(
     range: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
     prefix: &[u8],
@@ -393,29 +445,7 @@ impl KvEngine for SledEngine {
     }
 
     fn commit(&self, batch: Batch) -> Result<(), KvError> {
-        batch.check()?;
-        self.poison.check(ENGINE, &self.dir)?;
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let ops = batch.len();
-        let mut sled_batch = sled::Batch::default();
-        for op in batch.into_ops() {
-            match op {
-                Op::Put { table, key, value } => sled_batch.insert(stored_key(table, &key), value),
-                Op::Delete { table, key } => sled_batch.remove(stored_key(table, &key)),
-            }
-        }
-        let mut state = self.sync.write().map_err(|_| self.lock_poisoned())?;
-        // Another commit may have failed while this one waited for the lock.
-        self.poison.check(ENGINE, &self.dir)?;
-        let outcome = self.write(sled_batch, ops, &mut state);
-        if let Err(error) = &outcome {
-            // Poison before releasing the lock: the failed batch may be visible in sled's memory.
-            self.poison.set(chain(error));
-        }
-        drop(state);
-        outcome
+        self.commit_with(batch, true)
     }
 
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {

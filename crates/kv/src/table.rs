@@ -2,6 +2,7 @@
 //! invalid name cannot reach an engine.
 
 use std::fmt;
+use std::sync::Mutex;
 
 use crate::TABLE_NAME_BYTES_MAX;
 
@@ -47,6 +48,33 @@ impl Table {
     /// The table's name.
     pub const fn name(self) -> &'static str {
         self.0
+    }
+
+    /// The table named `name`, read back from disk (the write-ahead log names each operation's
+    /// table): checked as [`Table::new`] checks, without panicking. Each name is kept once for
+    /// the life of the process; a store has a handful.
+    pub(crate) fn interned(name: &str) -> Result<Table, String> {
+        static NAMES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+        let valid = !name.is_empty()
+            && name.len() <= TABLE_NAME_BYTES_MAX
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return Err(format!("{name:?} is not a table name"));
+        }
+        let mut names = NAMES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let kept = match names.iter().find(|kept| **kept == name) {
+            Some(kept) => *kept,
+            None => {
+                let kept: &'static str = Box::leak(name.to_owned().into_boxed_str());
+                names.push(kept);
+                kept
+            }
+        };
+        Ok(Table(kept))
     }
 }
 
