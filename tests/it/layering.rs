@@ -21,6 +21,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("api", 4),
     ("verkstall", 5),
     ("verkstall-tests", 6),
+    // What the benchmark tools share; below them, and no product crate depends on it.
+    ("bench-common", 5),
     ("bench-store", 6),
     ("bench-projections", 6),
     ("bench-http", 6),

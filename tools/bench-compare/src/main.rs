@@ -23,23 +23,20 @@ mod measure;
 mod replay;
 mod table;
 
-/// The machine and disk helpers of `bench-store` (mounts, `du`, CPU ticks), shared rather than
-/// copied; this tool uses part of them.
-#[allow(dead_code)]
-#[path = "../../bench-store/src/machine.rs"]
-mod store_machine;
-
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use bench_common::command::{build_note, cargo_run};
+use bench_common::disk::{Mount, choose_base};
+use bench_common::figures::group_thousands;
+use bench_common::machine::{self, CpuTicks};
 use chrono::{DateTime, Utc};
 use domain::NewEvent;
 
 use crate::args::{Args, Measurement, USAGE};
 use crate::contender::{Contender, LOAD_CHUNK_EVENTS, Opened};
 use crate::measure::{Decision, Questions};
-use crate::store_machine::group_thousands;
 use crate::table::{Goal, Table, Unit};
 
 /// Anything that stops the benchmark.
@@ -151,7 +148,7 @@ fn run(args: &Args) -> Result<(), Error> {
             "bench-compare: WARNING: a debug build; run with --release for figures that mean anything"
         );
     }
-    let (base, mount) = store_machine::choose_base(args.dir.as_deref())?;
+    let (base, mount) = choose_base(args.dir.as_deref())?;
     let root = tempfile::Builder::new()
         .prefix("bench-compare-")
         .tempdir_in(&base)?;
@@ -159,8 +156,8 @@ fn run(args: &Args) -> Result<(), Error> {
         .enable_all()
         .build()?;
     let before = Before {
-        load: store_machine::load_average(),
-        cpu: store_machine::CpuTicks::now(),
+        load: machine::load_average(),
+        cpu: CpuTicks::now(),
         at: Utc::now(),
     };
     let postgres = runtime.block_on(postgres_settings())?;
@@ -564,7 +561,7 @@ async fn postgres_settings() -> Result<String, Error> {
 /// The machine's state when the benchmark started.
 struct Before {
     load: String,
-    cpu: store_machine::CpuTicks,
+    cpu: CpuTicks,
     at: DateTime<Utc>,
 }
 
@@ -573,36 +570,17 @@ struct Before {
 fn header(
     args: &Args,
     root: &tempfile::TempDir,
-    mount: &store_machine::Mount,
+    mount: &Mount,
     before: &Before,
     postgres: &str,
     events: u64,
     raw_bytes: u64,
     http: &HttpOutcome,
 ) -> String {
-    let (others, steal) = store_machine::CpuTicks::now().others_and_steal_since(before.cpu);
-    let features = if Contender::Sled.is_compiled() {
-        " --features sled"
-    } else {
-        ""
-    };
-    let command = format!(
-        "cargo run --release -p bench-compare{features} -- {}",
-        store_machine::quoted_args()
-    );
-    let build = if cfg!(debug_assertions) {
-        "**debug build: these figures mean nothing**"
-    } else {
-        "release build"
-    };
-    let disk = if mount.is_memory() {
-        format!(
-            "**{} is in memory: fsync costs nothing, the embedded append figures are not durable ones**",
-            mount.fs_type
-        )
-    } else {
-        "a disk, not tmpfs".to_owned()
-    };
+    let (others, steal) = CpuTicks::now().others_and_steal_since(before.cpu);
+    let command = cargo_run("bench-compare", Contender::Sled.is_compiled());
+    let build = build_note();
+    let disk = mount.durability_note("the embedded append figures");
     let busy = if others + steal > BUSY_MACHINE_PERCENT {
         format!(
             "- **The machine was busy**: other processes used {others:.0} % of its CPU time and the hypervisor stole {steal:.0} %; \
@@ -641,9 +619,9 @@ fn header(
          - HTTP mixed load: {http}\n{busy}",
         group_thousands(u64::from(args.scale)),
         group_thousands(events),
-        store_machine::describe(),
+        machine::describe(),
         before.load,
-        store_machine::load_average(),
+        machine::load_average(),
         before.at.format("%Y-%m-%d %H:%M UTC"),
         root.path().display(),
         mount.device,

@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 
+use bench_common::figures::{Spread, group_thousands};
+
 use crate::contender::Contender;
-use crate::store_machine::{Spread, group_thousands};
 
 /// How a row's numbers are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -79,7 +79,7 @@ fn run(args: &Args) -> Result<bool, String> {
             "bench-http: WARNING: a debug build; run with --release for figures that mean anything"
         );
     }
-    let load_before = machine::load_average();
+    let load_before = bench_common::machine::load_average();
     let started = match &args.url {
         Some(_) => None,
         None => {
@@ -107,7 +107,7 @@ fn run(args: &Args) -> Result<bool, String> {
     let pid = started.as_ref().map(server::Started::pid);
     let measured = runtime.block_on(load(args, authority.clone(), &registrar, &reader, pid))?;
     drop(runtime);
-    let load_after = machine::load_average();
+    let load_after = bench_common::machine::load_average();
     let server_line = match &started {
         Some(s) => format!(
             "`verkstall serve` started by the tool (a child process, redb), tokens of roles registrar and auditor; `verkstall demo` said: {}",

@@ -8,20 +8,24 @@
 //! and every answer of the store is checked. Run it with `--help` for the options.
 
 mod args;
-mod machine;
 mod measure;
+mod process;
 mod report;
 mod workload;
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use bench_common::command::{build_note, cargo_run};
+use bench_common::disk::{Mount, choose_base};
+use bench_common::figures::group_thousands;
+use bench_common::machine::{self, CpuTicks};
 use domain::event::EventType;
 use store::EngineKind;
 
 use crate::args::{Args, Engine, Measurement, USAGE};
 use crate::measure::{Error, IMPORT_CHUNK_EVENTS, READ_PAGE_EVENTS};
-use crate::report::{Table, Target, Unit, group_thousands};
+use crate::report::{Table, Target, Unit};
 
 /// Appenders of the batched variant.
 const BATCH_APPENDERS: usize = 16;
@@ -67,7 +71,7 @@ fn run(args: &Args) -> Result<(), Error> {
             "bench-store: WARNING: a debug build; run with --release for figures that mean anything"
         );
     }
-    let (base, mount) = machine::choose_base(args.dir.as_deref())?;
+    let (base, mount) = choose_base(args.dir.as_deref())?;
     let root = tempfile::Builder::new()
         .prefix("bench-store-")
         .tempdir_in(&base)?;
@@ -76,7 +80,7 @@ fn run(args: &Args) -> Result<(), Error> {
         .build()?;
     let before = Before {
         load: machine::load_average(),
-        cpu: machine::CpuTicks::now(),
+        cpu: CpuTicks::now(),
         at: chrono::Utc::now(),
     };
 
@@ -375,40 +379,16 @@ fn measure_reads(cx: &Context<'_>, data: &Path, events: u64, rows: &mut Rows) ->
 /// The machine's state when the benchmark started.
 struct Before {
     load: String,
-    cpu: machine::CpuTicks,
+    cpu: CpuTicks,
     at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What ran, where, and how the figures were taken.
-fn header(
-    args: &Args,
-    root: &tempfile::TempDir,
-    mount: &machine::Mount,
-    before: &Before,
-) -> String {
-    let (others, steal) = machine::CpuTicks::now().others_and_steal_since(before.cpu);
-    let features = if EngineKind::Sled.is_compiled() {
-        " --features sled"
-    } else {
-        ""
-    };
-    let command = format!(
-        "cargo run --release -p bench-store{features} -- {}",
-        machine::quoted_args()
-    );
-    let build = if cfg!(debug_assertions) {
-        "**debug build: these figures mean nothing**"
-    } else {
-        "release build"
-    };
-    let disk = if mount.is_memory() {
-        format!(
-            "**{} is in memory: fsync costs nothing, the append figures are not durable ones**",
-            mount.fs_type
-        )
-    } else {
-        "a disk, not tmpfs".to_owned()
-    };
+fn header(args: &Args, root: &tempfile::TempDir, mount: &Mount, before: &Before) -> String {
+    let (others, steal) = CpuTicks::now().others_and_steal_since(before.cpu);
+    let command = cargo_run("bench-store", EngineKind::Sled.is_compiled());
+    let build = build_note();
+    let disk = mount.durability_note("the append figures");
     let engines: Vec<String> = args.engines.iter().map(|e| e.to_string()).collect();
     let warmup = if args.warmup {
         format!("after one discarded warm-up run at 1/{WARMUP_DIVISOR} size")
@@ -465,7 +445,7 @@ fn header(
         args.runs,
         args.events,
         appenders.join(", "),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        machine::cores(),
         args.read_events,
         group_thousands(IMPORT_CHUNK_EVENTS),
         group_thousands(READ_PAGE_EVENTS as u64),

@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
+use bench_common::figures::{Spread, group_thousands};
+
 use crate::args::Engine;
-use crate::machine::Spread;
-pub use crate::machine::group_thousands;
 
 /// How a row's numbers are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +191,5 @@ mod tests {
             table.render()
         );
         assert_eq!(table.misses().len(), 1);
-        assert_eq!(group_thousands(1_234_567), "1 234 567");
-        assert_eq!(group_thousands(999), "999");
     }
 }
