@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use bench_common::args::Checked;
 use bench_common::command::{build_note, cargo_run};
 use bench_common::disk::{Mount, choose_base};
 use bench_common::figures::group_thousands;
@@ -34,7 +35,7 @@ use bench_common::machine::{self, CpuTicks};
 use chrono::{DateTime, Utc};
 use domain::NewEvent;
 
-use crate::args::{Args, Measurement, USAGE};
+use crate::args::{Args, Measurement};
 use crate::contender::{Contender, LOAD_CHUNK_EVENTS, Opened};
 use crate::measure::{Decision, Questions};
 use crate::table::{Goal, Table, Unit};
@@ -62,17 +63,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let args = match Args::parse(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("bench-compare: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse_checked();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -20,10 +20,11 @@ use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use bench_common::args::Checked;
 use hyper::header::HeaderValue;
 use uuid::Uuid;
 
-use crate::args::{Args, Span, USAGE};
+use crate::args::{Args, Span};
 use crate::client::{Connection, MEASURING, STOPPING, Shared, WARMING_UP};
 use crate::report::Summary;
 
@@ -42,17 +43,7 @@ fn main() -> ExitCode {
         argv.next();
         return ExitCode::from(server::run_child(argv.collect()));
     }
-    let args = match Args::parse(argv) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(error) => {
-            eprintln!("bench-http: {error}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse_checked();
     match run(&args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -171,7 +162,7 @@ async fn load(
         .map(|n| tokio::spawn(client::run(Arc::clone(&shared), n, args.seed)))
         .collect();
     tokio::time::sleep(args.warmup).await;
-    if let Span::Requests(n) = args.span {
+    if let Span::Requests(n) = args.span() {
         shared
             .requests_left
             .store(i64::try_from(n).unwrap_or(i64::MAX), Ordering::Release);
@@ -179,7 +170,7 @@ async fn load(
     let cpu_before = machine::CpuTimes::now(server_pid);
     let since = *shared.measuring_since.get_or_init(Instant::now);
     shared.phase.store(MEASURING, Ordering::Release);
-    if let Span::Duration(d) = args.span {
+    if let Span::Duration(d) = args.span() {
         tokio::time::sleep(d).await;
         shared.phase.store(STOPPING, Ordering::Release);
     }
@@ -264,7 +255,7 @@ fn header(args: &Args, server: &str, measured: &Measured, before: &str, after: &
     } else {
         "release build"
     };
-    let span = match args.span {
+    let span = match args.span() {
         Span::Duration(d) => format!("{:.1} s", d.as_secs_f64()),
         Span::Requests(n) => format!("{n} requests"),
     };

@@ -16,6 +16,7 @@ mod workload;
 use std::path::Path;
 use std::process::ExitCode;
 
+use bench_common::args::Checked;
 use bench_common::command::{build_note, cargo_run};
 use bench_common::disk::{Mount, choose_base};
 use bench_common::figures::group_thousands;
@@ -23,7 +24,7 @@ use bench_common::machine::{self, CpuTicks};
 use domain::event::EventType;
 use store::EngineKind;
 
-use crate::args::{Args, Engine, Measurement, USAGE};
+use crate::args::{Args, Engine, Measurement};
 use crate::measure::{Error, IMPORT_CHUNK_EVENTS, READ_PAGE_EVENTS};
 use crate::report::{Table, Target, Unit};
 
@@ -45,17 +46,7 @@ const WARMUP_DIVISOR: u64 = 10;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args = match Args::parse(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("bench-store: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse_checked();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
