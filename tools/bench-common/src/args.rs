@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::fmt::Display;
 use std::str::FromStr;
 
+use clap::ValueEnum;
 use clap::error::ErrorKind;
 
 /// A tool's parsed command line, with the rules that span more than one option (or depend on
@@ -90,6 +91,35 @@ pub fn names<T: FromStr<Err = String>>(text: &str) -> Result<Vec<T>, String> {
     items(text, T::from_str)
 }
 
+/// A comma-separated list of a [`ValueEnum`]'s names (`append,read`), at least one.
+pub fn choices<T: ValueEnum>(text: &str) -> Result<Vec<T>, String> {
+    items(text, |item| {
+        T::from_str(item, false).map_err(|_| {
+            let names: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value)
+                .map(|value| value.get_name().to_owned())
+                .collect();
+            format!("`{item}` is none of {}", names.join(", "))
+        })
+    })
+}
+
+/// `Ok` when this build has every one of `chosen` (`built` tells), else the first it lacks,
+/// named with `option`: a tool built without the `sled` feature has no sled engine.
+pub fn all_built<T: Display>(
+    option: &str,
+    chosen: &[T],
+    built: impl Fn(&T) -> bool,
+) -> Result<(), String> {
+    match chosen.iter().find(|item| !built(item)) {
+        Some(item) => Err(format!(
+            "{option}: this build has no {item}: build with --features sled"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The items of a comma-separated list, each trimmed and parsed by `parse`; empty items are
 /// skipped, and a list with none is refused.
 fn items<T>(text: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
@@ -124,6 +154,12 @@ mod tests {
         );
     }
 
+    #[derive(Debug, Clone, PartialEq, ValueEnum)]
+    enum Drink {
+        Coffee,
+        HotWater,
+    }
+
     #[test]
     fn lists_skip_empty_items_and_refuse_none() {
         assert_eq!(
@@ -137,6 +173,14 @@ mod tests {
         assert_eq!(
             positive_numbers::<usize>(" , "),
             Err("needs at least one value".to_owned())
+        );
+        assert_eq!(
+            choices::<Drink>("coffee, hot-water"),
+            Ok(vec![Drink::Coffee, Drink::HotWater])
+        );
+        assert_eq!(
+            choices::<Drink>("tea"),
+            Err("`tea` is none of coffee, hot-water".to_owned())
         );
         assert_eq!(
             items("a, b", |item| Ok(item.to_owned())),

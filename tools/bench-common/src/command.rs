@@ -35,3 +35,12 @@ pub fn build_note() -> &'static str {
         "release build"
     }
 }
+
+/// Warns on stderr, as `tool`, when this is a debug build, whose figures mean nothing.
+pub fn warn_if_debug(tool: &str) {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "{tool}: WARNING: a debug build; run with --release for figures that mean anything"
+        );
+    }
+}

@@ -5,6 +5,8 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use tempfile::TempDir;
+
 /// File system types that live in memory: fsync on them costs nothing.
 const MEMORY_FILE_SYSTEMS: &[&str] = &["tmpfs", "ramfs", "devtmpfs", "hugetlbfs"];
 
@@ -81,6 +83,17 @@ pub fn choose_base(dir: Option<&Path>) -> Result<(PathBuf, Mount), String> {
         }
     }
     Err("neither /var/tmp nor the current directory is on a disk; name one with --dir".into())
+}
+
+/// A fresh temporary directory for a run's data directories, named `TOOL-…`, under `dir` (the
+/// tool's `--dir`) or where [`choose_base`] finds a disk, with the mount it lives on. It is
+/// removed, with everything in it, when dropped.
+pub fn scratch_root(tool: &str, dir: Option<&Path>) -> std::io::Result<(TempDir, Mount)> {
+    let (base, mount) = choose_base(dir).map_err(std::io::Error::other)?;
+    let root = tempfile::Builder::new()
+        .prefix(&format!("{tool}-"))
+        .tempdir_in(&base)?;
+    Ok((root, mount))
 }
 
 /// Bytes allocated on disk under `path`, as `du` counts them (512-byte blocks).

@@ -41,6 +41,17 @@ impl Spread {
             max: sorted[n - 1],
         })
     }
+
+    /// A table's cell: the median, `mark` (a target's ` ✓` or ` ✗`, or nothing), and the
+    /// min–max in parentheses, each number written by `show`.
+    pub fn cell(&self, show: impl Fn(f64) -> String, mark: &str) -> String {
+        format!(
+            "{}{mark} ({}–{})",
+            show(self.median),
+            show(self.min),
+            show(self.max)
+        )
+    }
 }
 
 /// The `q` quantile (0 to 1) of `sorted` by nearest rank: the smallest value with at least a
@@ -68,6 +79,7 @@ mod tests {
         let even = Spread::of(&[4.0, 1.0, 2.0, 3.0]).expect("values");
         assert_eq!((even.median, even.min, even.max), (2.5, 1.0, 4.0));
         assert!(Spread::of(&[]).is_none());
+        assert_eq!(odd.cell(|v| format!("{v:.1}"), " ✓"), "2.0 ✓ (1.0–3.0)");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use std::fs;
 
+use chrono::{DateTime, Utc};
+
 /// One line about the machine: cores, CPU, memory, kernel.
 pub fn describe() -> String {
     let cores = cores();
@@ -127,6 +129,29 @@ impl CpuTicks {
             .saturating_sub(self.own.saturating_sub(earlier.own)) as f64;
         let steal = self.steal.saturating_sub(earlier.steal) as f64;
         (100.0 * others / total, 100.0 * steal / total)
+    }
+}
+
+/// The machine's state when a benchmark started, for its header: the load average and CPU
+/// ticks at the start, and when.
+#[derive(Debug, Clone)]
+pub struct Before {
+    /// [`load_average`] at the start.
+    pub load: String,
+    /// [`CpuTicks::now`] at the start.
+    pub cpu: CpuTicks,
+    /// When it started.
+    pub at: DateTime<Utc>,
+}
+
+impl Before {
+    /// Now.
+    pub fn now() -> Before {
+        Before {
+            load: load_average(),
+            cpu: CpuTicks::now(),
+            at: Utc::now(),
+        }
     }
 }
 

@@ -1,11 +1,12 @@
 //! The command line, parsed by `clap`; `--help` lists every option with its default.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::LazyLock;
 
-use bench_common::args::{Checked, at_least, names, number, positive, positive_numbers};
-use clap::Parser;
+use bench_common::args::{
+    Checked, all_built, at_least, choices, names, number, positive, positive_numbers,
+};
+use clap::{Parser, ValueEnum};
 
 use crate::contender::Contender;
 
@@ -71,7 +72,7 @@ pub struct Args {
     /// Which of replay, http, append (the load and the disk always run).
     #[arg(
         long,
-        value_parser = names::<Measurement>,
+        value_parser = choices::<Measurement>,
         default_value = "replay,http,append"
     )]
     pub measure: ::std::vec::Vec<Measurement>,
@@ -110,7 +111,7 @@ fn append_events(text: &str) -> Result<u64, String> {
 }
 
 /// A group of measurements, selectable with `--measure` (the load and the disk always run).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Measurement {
     /// The replays, their memory, and the two reports.
     Replay,
@@ -120,27 +121,9 @@ pub enum Measurement {
     Append,
 }
 
-impl FromStr for Measurement {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Measurement, String> {
-        match name {
-            "replay" => Ok(Measurement::Replay),
-            "http" => Ok(Measurement::Http),
-            "append" => Ok(Measurement::Append),
-            _ => Err(format!("unknown measurement `{name}`")),
-        }
-    }
-}
-
 impl Checked for Args {
     fn check(&self) -> Result<(), String> {
-        if let Some(c) = self.contenders.iter().find(|c| !c.is_compiled()) {
-            return Err(format!(
-                "--contenders: this build has no {c}: build with --features sled"
-            ));
-        }
-        Ok(())
+        all_built("--contenders", &self.contenders, |c| c.is_compiled())
     }
 }
 
@@ -150,14 +133,10 @@ mod tests {
 
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Args, String> {
-        parse_words(args)
-    }
-
     #[test]
     fn options_take_spaced_or_inline_values() {
         let words = ["--scale", "1_000", "--writers=2,4", "--runs", "5"];
-        let args = parse(&words).expect("valid");
+        let args = parse_words::<Args>(&words).expect("valid");
         assert_eq!(args.scale, 1000);
         assert_eq!(args.writers, vec![2, 4]);
         assert_eq!(args.runs, 5);
@@ -166,7 +145,7 @@ mod tests {
 
     #[test]
     fn defaults_are_the_documented_ones() {
-        let args = parse(&[]).expect("valid");
+        let args = parse_words::<Args>(&[]).expect("valid");
         assert_eq!((args.scale, args.runs, args.seed), (100_000, 3, 7));
         assert_eq!(args.writers, vec![1, 16, 256]);
         assert_eq!(args.append_events, 5000);
@@ -186,7 +165,7 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_option() {
-        let error = |args: &[&str]| parse(args).expect_err("refused");
+        let error = |args: &[&str]| parse_words::<Args>(args).expect_err("refused");
         assert!(error(&["--scale", "2000000"]).contains("--scale"));
         assert!(error(&["--scale", "ten"]).contains("--scale"));
         assert!(error(&["--writers", "0"]).contains("--writers"));
@@ -201,7 +180,7 @@ mod tests {
         );
         assert!(
             error(&["--measure", "fly"])
-                .contains("'--measure <MEASURE>': unknown measurement `fly`")
+                .contains("'--measure <MEASURE>': `fly` is none of replay, http, append")
         );
         assert_help::<Args>();
     }

@@ -28,11 +28,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use bench_common::args::Checked;
-use bench_common::command::{build_note, cargo_run};
-use bench_common::disk::{Mount, choose_base};
+use bench_common::command::{build_note, cargo_run, warn_if_debug};
+use bench_common::disk::{Mount, scratch_root};
 use bench_common::figures::group_thousands;
-use bench_common::machine::{self, CpuTicks};
-use chrono::{DateTime, Utc};
+use bench_common::machine::{self, Before, CpuTicks};
 use domain::NewEvent;
 
 use crate::args::{Args, Measurement};
@@ -134,23 +133,12 @@ const HTTP_ROWS: [(&str, Unit); 8] = [
 ];
 
 fn run(args: &Args) -> Result<(), Error> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "bench-compare: WARNING: a debug build; run with --release for figures that mean anything"
-        );
-    }
-    let (base, mount) = choose_base(args.dir.as_deref())?;
-    let root = tempfile::Builder::new()
-        .prefix("bench-compare-")
-        .tempdir_in(&base)?;
+    warn_if_debug("bench-compare");
+    let (root, mount) = scratch_root("bench-compare", args.dir.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let before = Before {
-        load: machine::load_average(),
-        cpu: CpuTicks::now(),
-        at: Utc::now(),
-    };
+    let before = Before::now();
     let postgres = runtime.block_on(postgres_settings())?;
     let questions = Questions::at(before.at)?;
     let labels = Labels::new(&args.writers, &questions);
@@ -547,13 +535,6 @@ async fn postgres_settings() -> Result<String, Error> {
     drop(client);
     let _ = driver.await;
     Ok(settings.join(", "))
-}
-
-/// The machine's state when the benchmark started.
-struct Before {
-    load: String,
-    cpu: CpuTicks,
-    at: DateTime<Utc>,
 }
 
 /// What ran, where, and how the figures were taken.

@@ -132,12 +132,7 @@ impl Table {
                                 Some(Goal::AtMost(most)) => mark(s.median <= most),
                                 _ => "",
                             };
-                            format!(
-                                "{}{mark} ({}–{})",
-                                show(s.median, row.unit),
-                                show(s.min, row.unit),
-                                show(s.max, row.unit)
-                            )
+                            s.cell(|v| show(v, row.unit), mark)
                         }
                     },
                 })

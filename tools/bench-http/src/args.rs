@@ -192,13 +192,9 @@ mod tests {
 
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Args, String> {
-        parse_words(args)
-    }
-
     #[test]
     fn the_contract_of_issue_7_parses() {
-        let args = parse(&[
+        let args = parse_words::<Args>(&[
             "--url",
             "http://127.0.0.1:8080/v1",
             "--registrar-token",
@@ -220,7 +216,7 @@ mod tests {
 
     #[test]
     fn defaults_are_the_documented_ones() {
-        let args = parse(&[]).expect("valid");
+        let args = parse_words::<Args>(&[]).expect("valid");
         assert_eq!(args.span(), Span::Duration(Duration::from_secs(20)));
         assert_eq!(args.warmup, Duration::from_secs(3));
         assert_eq!((args.connections, args.client_threads), (32, 1));
@@ -232,9 +228,11 @@ mod tests {
 
     #[test]
     fn the_last_of_duration_and_requests_counts() {
-        let requests = parse(&["--duration", "5", "--requests", "300"]).expect("valid");
+        let requests =
+            parse_words::<Args>(&["--duration", "5", "--requests", "300"]).expect("valid");
         assert_eq!(requests.span(), Span::Requests(300));
-        let duration = parse(&["--requests", "300", "--duration", "5"]).expect("valid");
+        let duration =
+            parse_words::<Args>(&["--requests", "300", "--duration", "5"]).expect("valid");
         assert_eq!(duration.span(), Span::Duration(Duration::from_secs(5)));
     }
 
@@ -251,11 +249,11 @@ mod tests {
             (&["--read-mix", "state=1,gossip=2"], "gossip"),
             (&["--read-mix", "state=0"], "--read-mix"),
         ] {
-            let error = parse(args).expect_err("refused");
+            let error = parse_words::<Args>(args).expect_err("refused");
             assert!(error.contains(named), "{args:?}: {error}");
         }
         assert_help::<Args>();
-        let only = parse(&["--read-mix", "state=1,open-cases=3"]).expect("valid");
+        let only = parse_words::<Args>(&["--read-mix", "state=1,open-cases=3"]).expect("valid");
         assert_eq!(
             only.read_mix,
             [(Kind::ReadState, 1), (Kind::ReadOpenCases, 3)]

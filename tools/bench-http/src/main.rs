@@ -65,11 +65,7 @@ struct Measured {
 
 /// Runs everything; `Ok(false)` when a request failed or the server did not stop cleanly.
 fn run(args: &Args) -> Result<bool, String> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "bench-http: WARNING: a debug build; run with --release for figures that mean anything"
-        );
-    }
+    bench_common::command::warn_if_debug("bench-http");
     let load_before = bench_common::machine::load_average();
     let started = match &args.url {
         Some(_) => None,

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use bench_common::args::{Checked, at_least, names, positive, positive_numbers};
-use clap::Parser;
+use bench_common::args::{
+    Checked, all_built, at_least, choices, names, positive, positive_numbers,
+};
+use clap::{Parser, ValueEnum};
 use store::EngineKind;
 
 /// A store measured: an embedded engine, or PostgreSQL (a scratch database per measurement on
@@ -93,7 +95,7 @@ pub struct Args {
     /// Which of append, batched, read.
     #[arg(
         long,
-        value_parser = names::<Measurement>,
+        value_parser = choices::<Measurement>,
         default_value = "append,batched,read"
     )]
     pub measure: ::std::vec::Vec<Measurement>,
@@ -132,7 +134,7 @@ fn at_least_100(text: &str) -> Result<u64, String> {
 }
 
 /// A group of measurements, selectable with `--measure`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Measurement {
     /// One event per append, for each `--appenders` count.
     Append,
@@ -142,27 +144,9 @@ pub enum Measurement {
     Read,
 }
 
-impl FromStr for Measurement {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Measurement, String> {
-        match name {
-            "append" => Ok(Measurement::Append),
-            "batched" => Ok(Measurement::Batched),
-            "read" => Ok(Measurement::Read),
-            _ => Err(format!("unknown measurement `{name}`")),
-        }
-    }
-}
-
 impl Checked for Args {
     fn check(&self) -> Result<(), String> {
-        if let Some(engine) = self.engines.iter().find(|e| !e.is_compiled()) {
-            return Err(format!(
-                "--engines: this build has no {engine} engine: build with --features sled"
-            ));
-        }
-        Ok(())
+        all_built("--engines", &self.engines, |e| e.is_compiled())
     }
 }
 
@@ -171,10 +155,6 @@ mod tests {
     use bench_common::args::{assert_help, parse_words};
 
     use super::*;
-
-    fn parse(args: &[&str]) -> Result<Args, String> {
-        parse_words(args)
-    }
 
     #[test]
     fn options_take_spaced_or_inline_values() {
@@ -186,12 +166,12 @@ mod tests {
             "1_000",
             "--no-warmup",
         ];
-        let args = parse(&words).expect("valid");
+        let args = parse_words::<Args>(&words).expect("valid");
         assert_eq!(args.engines, vec![Engine::Embedded(EngineKind::Redb)]);
         assert_eq!(args.appenders, vec![2, 4]);
         assert_eq!(args.events, 1000);
         assert!(!args.warmup);
-        let args = parse(&["--engines", "redb,postgres"]).expect("valid");
+        let args = parse_words::<Args>(&["--engines", "redb,postgres"]).expect("valid");
         assert_eq!(
             args.engines,
             vec![Engine::Embedded(EngineKind::Redb), Engine::Postgres]
@@ -200,7 +180,7 @@ mod tests {
 
     #[test]
     fn defaults_are_the_documented_ones() {
-        let args = parse(&[]).expect("valid");
+        let args = parse_words::<Args>(&[]).expect("valid");
         assert_eq!(args.engines[0], Engine::Embedded(EngineKind::Redb));
         assert!(args.engines.iter().all(|e| e.is_compiled()));
         assert_eq!(args.appenders, vec![1, 16, 256]);
@@ -212,34 +192,34 @@ mod tests {
         assert_eq!(args.runs, 3);
         assert!(args.warmup);
         assert!(args.dir.is_none() && args.out.is_none());
-        let twice = parse(&["--runs", "1", "--runs", "2"]).expect("valid");
+        let twice = parse_words::<Args>(&["--runs", "1", "--runs", "2"]).expect("valid");
         assert_eq!(twice.runs, 2, "the last one counts");
     }
 
     #[test]
     fn mistakes_are_named() {
         assert!(
-            parse(&["--appenders", "0"])
+            parse_words::<Args>(&["--appenders", "0"])
                 .expect_err("zero")
                 .contains("at least 1")
         );
         assert!(
-            parse(&["--bogus"])
+            parse_words::<Args>(&["--bogus"])
                 .expect_err("unknown")
                 .contains("--bogus")
         );
         assert!(
-            parse(&["--events"])
+            parse_words::<Args>(&["--events"])
                 .expect_err("no value")
                 .contains("a value is required for '--events")
         );
         assert!(
-            parse(&["--read-events", "99"])
+            parse_words::<Args>(&["--read-events", "99"])
                 .expect_err("too few")
                 .contains("'--read-events <READ_EVENTS>': must be at least 100")
         );
         assert!(
-            parse(&["--engines", "rocks"])
+            parse_words::<Args>(&["--engines", "rocks"])
                 .expect_err("unknown engine")
                 .contains("rocks")
         );

@@ -17,10 +17,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use bench_common::args::Checked;
-use bench_common::command::{build_note, cargo_run};
-use bench_common::disk::{Mount, choose_base};
+use bench_common::command::{build_note, cargo_run, warn_if_debug};
+use bench_common::disk::{Mount, scratch_root};
 use bench_common::figures::group_thousands;
-use bench_common::machine::{self, CpuTicks};
+use bench_common::machine::{self, Before, CpuTicks};
 use domain::event::EventType;
 use store::EngineKind;
 
@@ -57,23 +57,12 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), Error> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "bench-store: WARNING: a debug build; run with --release for figures that mean anything"
-        );
-    }
-    let (base, mount) = choose_base(args.dir.as_deref())?;
-    let root = tempfile::Builder::new()
-        .prefix("bench-store-")
-        .tempdir_in(&base)?;
+    warn_if_debug("bench-store");
+    let (root, mount) = scratch_root("bench-store", args.dir.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let before = Before {
-        load: machine::load_average(),
-        cpu: CpuTicks::now(),
-        at: chrono::Utc::now(),
-    };
+    let before = Before::now();
 
     let mut table = Table::new(&args.engines);
     let first_run = if args.warmup { 0 } else { 1 };
@@ -365,13 +354,6 @@ fn measure_reads(cx: &Context<'_>, data: &Path, events: u64, rows: &mut Rows) ->
         read.line_bytes as f64 / n,
     );
     Ok(())
-}
-
-/// The machine's state when the benchmark started.
-struct Before {
-    load: String,
-    cpu: CpuTicks,
-    at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What ran, where, and how the figures were taken.

@@ -107,12 +107,7 @@ impl Table {
                             Some(_) => " ✗",
                             None => "",
                         };
-                        format!(
-                            "{}{mark} ({}–{})",
-                            show(s.median, row.unit),
-                            show(s.min, row.unit),
-                            show(s.max, row.unit)
-                        )
+                        s.cell(|v| show(v, row.unit), mark)
                     }
                 })
                 .collect();
