@@ -48,6 +48,18 @@ impl Mount {
         MEMORY_FILE_SYSTEMS.contains(&self.fs_type.as_str())
     }
 
+    /// Where `dir` (on this mount) is, as a header says it: "`DIR` on DEVICE (TYPE, mounted at
+    /// `MOUNT POINT`)".
+    pub fn describe(&self, dir: &Path) -> String {
+        format!(
+            "`{}` on {} ({}, mounted at `{}`)",
+            dir.display(),
+            self.device,
+            self.fs_type,
+            self.mount_point
+        )
+    }
+
     /// What a table's header says of it: "a disk, not tmpfs", or, in bold, that fsync costs
     /// nothing on it, so `figures` (e.g. "the append figures") are not durable ones.
     pub fn durability_note(&self, figures: &str) -> String {

@@ -1,7 +1,8 @@
 //! What the benchmark tools under `tools/` share, so that each is written once: what the machine
 //! is and who else used it ([`machine`]), where data directories go and what they take on disk
 //! ([`disk`]), how runs become figures ([`figures`]), the command line a table's header
-//! repeats ([`command`]), and how the tools' own command lines are parsed ([`args`]).
+//! repeats ([`command`]), where the table goes ([`output`]), and how the tools' own command
+//! lines are parsed ([`args`]).
 //!
 //! Not part of the product: no product crate depends on this one.
 
@@ -10,3 +11,4 @@ pub mod command;
 pub mod disk;
 pub mod figures;
 pub mod machine;
+pub mod output;

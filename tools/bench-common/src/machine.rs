@@ -153,6 +153,22 @@ impl Before {
             at: Utc::now(),
         }
     }
+
+    /// How a header's machine line begins: "MACHINE; load average L at the start, L at the
+    /// end" ([`describe`], and the load averages then and now).
+    pub fn machine_and_load(&self) -> String {
+        format!(
+            "{}; load average {} at the start, {} at the end",
+            describe(),
+            self.load,
+            load_average()
+        )
+    }
+
+    /// When it started, to the minute: `2026-11-24 02:39 UTC`.
+    pub fn started(&self) -> String {
+        self.at.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
 }
 
 #[cfg(test)]

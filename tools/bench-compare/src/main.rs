@@ -31,7 +31,8 @@ use bench_common::args::Checked;
 use bench_common::command::{build_note, cargo_run, warn_if_debug};
 use bench_common::disk::{Mount, scratch_root};
 use bench_common::figures::group_thousands;
-use bench_common::machine::{self, Before, CpuTicks};
+use bench_common::machine::{Before, CpuTicks};
+use bench_common::output::{append_misses, write_out};
 use domain::NewEvent;
 
 use crate::args::{Args, Measurement};
@@ -333,17 +334,9 @@ fn run(args: &Args) -> Result<(), Error> {
         args, &root, &mount, &before, &postgres, total, raw_bytes, &http,
     );
     let mut text = format!("{header}\n{}", table.render());
-    let misses = table.misses();
-    if !misses.is_empty() {
-        text.push_str("\nGoals missed:\n");
-        for miss in &misses {
-            text.push_str(&format!("- {miss}\n"));
-        }
-    }
+    append_misses(&mut text, "Goals missed", &table.misses());
     print!("{text}");
-    if let Some(out) = &args.out {
-        std::fs::write(out, &text).map_err(|e| format!("--out {}: {e}", out.display()))?;
-    }
+    write_out(args.out.as_deref(), &text)?;
     Ok(())
 }
 
@@ -574,9 +567,9 @@ fn header(
         "## verkstall beside a plain PostgreSQL events table ({} decisions, {} events)\n\
          \n\
          - Command: `{command}` ({build})\n\
-         - Machine: {}; load average {} at the start, {} at the end; started {}\n\
+         - Machine: {}; started {}\n\
          - PostgreSQL (verkstall's store and the baseline, scratch databases on one server): {postgres}\n\
-         - Embedded data under `{}` on {} ({}, mounted at `{}`): {disk}\n\
+         - Embedded data under {}: {disk}\n\
          - Each cell: median of {} run(s) (min–max); contenders take turns within each run. Ratio = verkstall (redb) ÷ baseline.\n\
          - The log: the demo municipality (seed {}), {} bytes of JSON Lines as `verkstall import --keep-recorded-at` takes them, \
          loaded once per contender in calls of {} events (the baseline: one transaction per call, {} rows per INSERT, as verkstall's PostgreSQL store inserts).\n\
@@ -591,14 +584,9 @@ fn header(
          - HTTP mixed load: {http}\n{busy}",
         group_thousands(u64::from(args.scale)),
         group_thousands(events),
-        machine::describe(),
-        before.load,
-        machine::load_average(),
-        before.at.format("%Y-%m-%d %H:%M UTC"),
-        root.path().display(),
-        mount.device,
-        mount.fs_type,
-        mount.mount_point,
+        before.machine_and_load(),
+        before.started(),
+        mount.describe(root.path()),
         args.runs,
         args.seed,
         group_thousands(raw_bytes),

@@ -105,9 +105,7 @@ fn run(args: &Args) -> Result<bool, String> {
     let stopped = started.map(server::Started::stop).transpose()?;
     let header = header(args, &server_line, &measured, &load_before, &load_after);
     let table = measured.summary.to_markdown(&header);
-    if let Some(out) = &args.out {
-        std::fs::write(out, &table).map_err(|e| format!("--out {}: {e}", out.display()))?;
-    }
+    bench_common::output::write_out(args.out.as_deref(), &table)?;
     if args.json {
         println!("{}", measured.summary.to_json());
     } else {

@@ -21,6 +21,7 @@ use bench_common::command::{build_note, cargo_run, warn_if_debug};
 use bench_common::disk::{Mount, scratch_root};
 use bench_common::figures::group_thousands;
 use bench_common::machine::{self, Before, CpuTicks};
+use bench_common::output::{append_misses, write_out};
 use domain::event::EventType;
 use store::EngineKind;
 
@@ -86,18 +87,10 @@ fn run(args: &Args) -> Result<(), Error> {
     }
 
     let header = header(args, &root, &mount, &before);
-    let misses = table.misses();
     let mut text = format!("{header}\n{}", table.render());
-    if !misses.is_empty() {
-        text.push_str("\nMissed targets:\n");
-        for miss in &misses {
-            text.push_str(&format!("- {miss}\n"));
-        }
-    }
+    append_misses(&mut text, "Missed targets", &table.misses());
     print!("{text}");
-    if let Some(out) = &args.out {
-        std::fs::write(out, &text).map_err(|e| format!("--out {}: {e}", out.display()))?;
-    }
+    write_out(args.out.as_deref(), &text)?;
     Ok(())
 }
 
@@ -397,9 +390,9 @@ fn header(args: &Args, root: &tempfile::TempDir, mount: &Mount, before: &Before)
         "## Event store: durable append and full read ({})\n\
          \n\
          - Command: `{command}` ({build})\n\
-         - Machine: {}; load average {} at the start, {} at the end; while it ran, other processes used {others:.0} % of the machine's CPU time \
+         - Machine: {}; while it ran, other processes used {others:.0} % of the machine's CPU time \
          and the hypervisor stole {steal:.0} %; started {}\n\
-         - Data: fresh directory per measurement under `{}` on {} ({}, mounted at `{}`): {disk}\n\
+         - Data: fresh directory per measurement under {}: {disk}\n\
          - Each cell: median of {} run(s) (min–max), {warmup}; engines take turns within each run\n\
          - Appends: {} events per measurement; appenders {} (each a tokio task on a {}-thread runtime) append their own decisions' streams \
          (DecisionGranted with a valid personnummer, OrderSent, NoteRecorded, OfferMade, Verkställd) with `ExpectedVersion::Exact(v)`; \
@@ -407,14 +400,9 @@ fn header(args: &Args, root: &tempfile::TempDir, mount: &Mount, before: &Before)
          - Reads: {} events (10-event histories) loaded with `import`, {} per call; the store reopened (its cache cold, the OS page cache warm) \
          and read whole in order, {} per page; MB = 10^6 bytes of stored JSON lines.\n{postgres}{busy}",
         engines.join(" vs "),
-        machine::describe(),
-        before.load,
-        machine::load_average(),
-        before.at.format("%Y-%m-%d %H:%M UTC"),
-        root.path().display(),
-        mount.device,
-        mount.fs_type,
-        mount.mount_point,
+        before.machine_and_load(),
+        before.started(),
+        mount.describe(root.path()),
         args.runs,
         args.events,
         appenders.join(", "),
