@@ -2,6 +2,10 @@
 //! `Args`), with these parsers for values clap has none for, and [`Checked`] for what no single
 //! option can tell. A parser's message says what is wrong with the value; clap adds the
 //! option's name.
+//!
+//! A list option is declared `::std::vec::Vec<T>`: written out in full, clap takes it as one
+//! value (`--engines redb,postgres`, parsed by [`names`] and the like) rather than as an option
+//! given once per item, and a repeated option counts once, the last, as every other.
 
 use std::ffi::OsString;
 use std::fmt::Display;
