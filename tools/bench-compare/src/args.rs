@@ -1,8 +1,12 @@
-//! The command line, parsed by hand: `clap` lives in the `verkstall` crate only (the layering
-//! test keeps it so).
+//! The command line, parsed by `clap`; `--help` lists every option with its default.
 
 use std::path::PathBuf;
-use std::str::FromStr;
+use std::sync::LazyLock;
+
+use bench_common::args::{
+    Checked, all_built, at_least, choices, names, number, positive, positive_numbers,
+};
+use clap::{Parser, ValueEnum};
 
 use crate::contender::Contender;
 
@@ -12,38 +16,102 @@ pub const SCALE_MAX: u32 = 1_000_000;
 pub const SCALE_MIN: u32 = 100;
 
 /// What to measure, and where.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Parser)]
+#[command(
+    about = "bench-compare: verkstall (redb, sled, its PostgreSQL store) beside a plain \
+             PostgreSQL events table, on the same demo municipality, as one Markdown table.",
+    long_about = None,
+    override_usage = "cargo build --release -p verkstall (and -p bench-http)   # for the HTTP rows\n       \
+                      cargo run --release -p bench-compare --features sled -- [OPTIONS]",
+    after_help = "PostgreSQL: scratch databases on VERKSTALL_TEST_POSTGRES (key=value pairs \
+                  without dbname), else host=127.0.0.1 port=5432 user=postgres; dropped \
+                  afterwards.",
+    args_override_self = true
+)]
 pub struct Args {
-    /// Decisions in the demo municipality.
+    /// Decisions in the demo municipality (100-1000000).
+    #[arg(long, value_parser = scale, default_value = "100000")]
     pub scale: u32,
-    /// The demo's seed.
-    pub seed: u64,
-    /// Measured runs; each figure is their median.
+    /// Measured runs; each figure is their median (min-max).
+    #[arg(long, value_parser = positive::<usize>, default_value = "3")]
     pub runs: usize,
+    /// The demo's seed.
+    #[arg(long, value_parser = number::<u64>, default_value = "7")]
+    pub seed: u64,
     /// Concurrent writers of the append measurements.
-    pub writers: Vec<usize>,
-    /// Events appended per append measurement.
+    #[arg(
+        long,
+        value_parser = positive_numbers::<usize>,
+        default_value = "1,16,256"
+    )]
+    pub writers: ::std::vec::Vec<usize>,
+    /// Events appended per append measurement (at least 100).
+    #[arg(long, value_parser = append_events, default_value = "5000")]
     pub append_events: u64,
     /// Seconds of each HTTP mixed-load run.
+    #[arg(long, value_parser = positive::<u64>, default_value = "20")]
     pub http_seconds: u64,
     /// Connections of the HTTP mixed load.
+    #[arg(long, value_parser = positive::<usize>, default_value = "64")]
     pub http_connections: usize,
-    /// Where the embedded stores' data directories go (None: /var/tmp, else the current directory).
+    /// Where the embedded stores' data go; must be a real disk [default: /var/tmp, else the
+    /// current directory, whichever is not tmpfs].
+    #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// A file to write the table to, besides stdout.
+    /// Also write the table to this file.
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The `verkstall` binary (None: beside this one).
+    /// Which of redb, sled, pg-store, baseline, in column order (by default all this build
+    /// has: sled only when built with it).
+    #[arg(
+        long,
+        value_parser = names::<Contender>,
+        default_value = DEFAULT_CONTENDERS.as_str()
+    )]
+    pub contenders: ::std::vec::Vec<Contender>,
+    /// Which of replay, http, append (the load and the disk always run).
+    #[arg(
+        long,
+        value_parser = choices::<Measurement>,
+        default_value = "replay,http,append"
+    )]
+    pub measure: ::std::vec::Vec<Measurement>,
+    /// The verkstall binary [default: beside this one].
+    #[arg(long)]
     pub verkstall: Option<PathBuf>,
-    /// The `bench-http` binary (None: beside this one, else on the PATH).
+    /// The bench-http binary [default: beside this one, else on the PATH].
+    #[arg(long)]
     pub bench_http: Option<PathBuf>,
-    /// Which contenders, in column order.
-    pub contenders: Vec<Contender>,
-    /// Which measurements to take.
-    pub measure: Vec<Measurement>,
+}
+
+/// `--contenders` by default: every contender this build has, in column order.
+static DEFAULT_CONTENDERS: LazyLock<String> = LazyLock::new(|| {
+    Contender::ALL
+        .into_iter()
+        .filter(|c| c.is_compiled())
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+});
+
+/// `--scale`: within [`SCALE_MIN`]–[`SCALE_MAX`] decisions.
+fn scale(text: &str) -> Result<u32, String> {
+    let scale: u32 = number(text)?;
+    if !(SCALE_MIN..=SCALE_MAX).contains(&scale) {
+        return Err(format!(
+            "must be within {SCALE_MIN}–{SCALE_MAX} decisions, not {scale}"
+        ));
+    }
+    Ok(scale)
+}
+
+/// `--append-events`: fewer than 100 events measure nothing.
+fn append_events(text: &str) -> Result<u64, String> {
+    at_least(text, 100)
 }
 
 /// A group of measurements, selectable with `--measure` (the load and the disk always run).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Measurement {
     /// The replays, their memory, and the two reports.
     Replay,
@@ -53,172 +121,22 @@ pub enum Measurement {
     Append,
 }
 
-impl FromStr for Measurement {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Measurement, String> {
-        match name {
-            "replay" => Ok(Measurement::Replay),
-            "http" => Ok(Measurement::Http),
-            "append" => Ok(Measurement::Append),
-            _ => Err(format!("unknown measurement `{name}`")),
-        }
-    }
-}
-
-/// The usage text, for `--help` and for mistakes.
-pub const USAGE: &str = "\
-bench-compare: verkstall (redb, sled, its PostgreSQL store) beside a plain PostgreSQL events
-table, on the same demo municipality, as one Markdown table.
-
-USAGE:
-    cargo build --release -p verkstall (and -p bench-http)   # for the HTTP rows
-    cargo run --release -p bench-compare --features sled -- [OPTIONS]
-
-OPTIONS:
-    --scale N              decisions in the demo municipality (100-1000000) [default: 100000]
-    --runs N               measured runs; each figure is their median (min-max) [default: 3]
-    --seed N               the demo's seed [default: 7]
-    --writers LIST         concurrent writers of the append measurements [default: 1,16,256]
-    --append-events N      events appended per append measurement [default: 5000]
-    --http-seconds N       seconds of each HTTP mixed-load run [default: 20]
-    --http-connections N   connections of the HTTP mixed load [default: 64]
-    --dir DIR              where the embedded stores' data go; must be a real disk
-                           [default: /var/tmp, else the current directory, whichever is not tmpfs]
-    --out FILE             also write the table to FILE
-    --contenders LIST      which of redb, sled, pg-store, baseline [default: all built]
-    --measure LIST         which of replay, http, append (the load and disk always run)
-                           [default: all three]
-    --verkstall PATH       the verkstall binary [default: beside this one]
-    --bench-http PATH      the bench-http binary [default: beside this one, else on the PATH]
-    -h, --help             this text
-
-PostgreSQL: scratch databases on VERKSTALL_TEST_POSTGRES (key=value pairs without dbname),
-else host=127.0.0.1 port=5432 user=postgres; dropped afterwards.
-";
-
-impl Args {
-    /// Parses the arguments after the program name. `Ok(None)` means help was asked for.
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
-        let mut parsed = Args {
-            scale: 100_000,
-            seed: 7,
-            runs: 3,
-            writers: vec![1, 16, 256],
-            append_events: 5_000,
-            http_seconds: 20,
-            http_connections: 64,
-            dir: None,
-            out: None,
-            verkstall: None,
-            bench_http: None,
-            contenders: Contender::ALL
-                .into_iter()
-                .filter(|c| c.is_compiled())
-                .collect(),
-            measure: vec![Measurement::Replay, Measurement::Http, Measurement::Append],
-        };
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) if name.starts_with("--") => {
-                    (name.to_owned(), Some(value.to_owned()))
-                }
-                _ => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("{name} needs a value"))
-            };
-            match name.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--scale" => parsed.scale = number(&name, &value()?)?,
-                "--runs" => parsed.runs = number(&name, &value()?)?,
-                "--seed" => parsed.seed = number(&name, &value()?)?,
-                "--writers" => parsed.writers = list(&name, &value()?)?,
-                "--append-events" => parsed.append_events = number(&name, &value()?)?,
-                "--http-seconds" => parsed.http_seconds = number(&name, &value()?)?,
-                "--http-connections" => parsed.http_connections = number(&name, &value()?)?,
-                "--dir" => parsed.dir = Some(PathBuf::from(value()?)),
-                "--out" => parsed.out = Some(PathBuf::from(value()?)),
-                "--verkstall" => parsed.verkstall = Some(PathBuf::from(value()?)),
-                "--bench-http" => parsed.bench_http = Some(PathBuf::from(value()?)),
-                "--contenders" => parsed.contenders = named(&name, &value()?)?,
-                "--measure" => parsed.measure = named(&name, &value()?)?,
-                other => return Err(format!("unknown argument `{other}`")),
-            }
-        }
-        parsed.check()?;
-        Ok(Some(parsed))
-    }
-
+impl Checked for Args {
     fn check(&self) -> Result<(), String> {
-        if !(SCALE_MIN..=SCALE_MAX).contains(&self.scale) {
-            return Err(format!(
-                "--scale must be within {SCALE_MIN}–{SCALE_MAX} decisions, not {}",
-                self.scale
-            ));
-        }
-        if self.contenders.is_empty() || self.measure.is_empty() {
-            return Err("--contenders and --measure need at least one value each".into());
-        }
-        if let Some(c) = self.contenders.iter().find(|c| !c.is_compiled()) {
-            return Err(format!(
-                "--contenders: this build has no {c}: build with --features sled"
-            ));
-        }
-        if self.runs == 0 {
-            return Err("--runs must be at least 1".into());
-        }
-        if self.writers.is_empty() || self.writers.contains(&0) {
-            return Err("--writers needs one or more counts, each at least 1".into());
-        }
-        if self.append_events < 100 {
-            return Err("--append-events must be at least 100".into());
-        }
-        if self.http_seconds == 0 || self.http_connections == 0 {
-            return Err("--http-seconds and --http-connections must be at least 1".into());
-        }
-        Ok(())
+        all_built("--contenders", &self.contenders, |c| c.is_compiled())
     }
-}
-
-fn number<T: FromStr>(name: &str, text: &str) -> Result<T, String> {
-    text.trim()
-        .replace('_', "")
-        .parse()
-        .map_err(|_| format!("{name}: `{text}` is not a number"))
-}
-
-fn list<T: FromStr>(name: &str, text: &str) -> Result<Vec<T>, String> {
-    text.split(',')
-        .filter(|item| !item.trim().is_empty())
-        .map(|item| number(name, item))
-        .collect()
-}
-
-fn named<T: FromStr<Err = String>>(name: &str, text: &str) -> Result<Vec<T>, String> {
-    text.split(',')
-        .filter(|item| !item.trim().is_empty())
-        .map(|item| item.trim().parse().map_err(|why| format!("{name}: {why}")))
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use bench_common::args::{assert_help, parse_words};
 
-    fn parse(args: &[&str]) -> Result<Option<Args>, String> {
-        Args::parse(args.iter().map(|a| (*a).to_owned()))
-    }
+    use super::*;
 
     #[test]
     fn options_take_spaced_or_inline_values() {
-        let args = parse(&["--scale", "1_000", "--writers=2,4", "--runs", "5"])
-            .expect("valid")
-            .expect("not help");
+        let words = ["--scale", "1_000", "--writers=2,4", "--runs", "5"];
+        let args = parse_words::<Args>(&words).expect("valid");
         assert_eq!(args.scale, 1000);
         assert_eq!(args.writers, vec![2, 4]);
         assert_eq!(args.runs, 5);
@@ -226,18 +144,44 @@ mod tests {
     }
 
     #[test]
+    fn defaults_are_the_documented_ones() {
+        let args = parse_words::<Args>(&[]).expect("valid");
+        assert_eq!((args.scale, args.runs, args.seed), (100_000, 3, 7));
+        assert_eq!(args.writers, vec![1, 16, 256]);
+        assert_eq!(args.append_events, 5000);
+        assert_eq!((args.http_seconds, args.http_connections), (20, 64));
+        let built: Vec<Contender> = Contender::ALL
+            .into_iter()
+            .filter(|c| c.is_compiled())
+            .collect();
+        assert_eq!(args.contenders, built);
+        assert_eq!(
+            args.measure,
+            vec![Measurement::Replay, Measurement::Http, Measurement::Append]
+        );
+        assert!(args.dir.is_none() && args.out.is_none());
+        assert!(args.verkstall.is_none() && args.bench_http.is_none());
+    }
+
+    #[test]
     fn mistakes_name_the_option() {
-        let error = |args: &[&str]| parse(args).expect_err("refused");
+        let error = |args: &[&str]| parse_words::<Args>(args).expect_err("refused");
         assert!(error(&["--scale", "2000000"]).contains("--scale"));
         assert!(error(&["--scale", "ten"]).contains("--scale"));
         assert!(error(&["--writers", "0"]).contains("--writers"));
         assert!(error(&["--runs", "0"]).contains("--runs"));
-        assert!(error(&["--out"]).contains("--out needs a value"));
+        assert!(error(&["--append-events", "99"]).contains("--append-events"));
+        assert!(error(&["--http-seconds", "0"]).contains("--http-seconds"));
+        assert!(error(&["--out"]).contains("a value is required for '--out"));
         assert!(error(&["--bogus"]).contains("--bogus"));
         assert!(
-            error(&["--contenders", "oracle"]).contains("--contenders: unknown contender `oracle`")
+            error(&["--contenders", "oracle"])
+                .contains("'--contenders <CONTENDERS>': unknown contender `oracle`")
         );
-        assert!(error(&["--measure", "fly"]).contains("--measure: unknown measurement `fly`"));
-        assert!(parse(&["--help"]).expect("help").is_none());
+        assert!(
+            error(&["--measure", "fly"])
+                .contains("'--measure <MEASURE>': `fly` is none of replay, http, append")
+        );
+        assert_help::<Args>();
     }
 }

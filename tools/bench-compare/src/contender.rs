@@ -6,13 +6,13 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+use bench_common::disk::disk_usage;
 use domain::{DecisionId, NewEvent, RecordedEvent};
 use store::{EmbeddedStore, EngineKind, EventStore, ExpectedVersion, ImportOptions, system_clock};
 use store_postgres::{INSERT_CHUNK_ROWS, PgStore, ScratchDatabase};
 
 use crate::Error;
 use crate::baseline::{Baseline, Reader};
-use crate::store_machine::disk_usage;
 
 /// Events per load call (one `import`, or one transaction of the baseline): the demo's own
 /// chunk, as `verkstall demo` imports it.

@@ -23,23 +23,21 @@ mod measure;
 mod replay;
 mod table;
 
-/// The machine and disk helpers of `bench-store` (mounts, `du`, CPU ticks), shared rather than
-/// copied; this tool uses part of them.
-#[allow(dead_code)]
-#[path = "../../bench-store/src/machine.rs"]
-mod store_machine;
-
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
+use bench_common::args::Checked;
+use bench_common::command::{build_note, cargo_run, warn_if_debug};
+use bench_common::disk::{Mount, scratch_root};
+use bench_common::figures::group_thousands;
+use bench_common::machine::{Before, CpuTicks};
+use bench_common::output::{append_misses, write_out};
 use domain::NewEvent;
 
-use crate::args::{Args, Measurement, USAGE};
+use crate::args::{Args, Measurement};
 use crate::contender::{Contender, LOAD_CHUNK_EVENTS, Opened};
 use crate::measure::{Decision, Questions};
-use crate::store_machine::group_thousands;
 use crate::table::{Goal, Table, Unit};
 
 /// Anything that stops the benchmark.
@@ -65,17 +63,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let args = match Args::parse(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("bench-compare: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse_checked();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -146,23 +134,12 @@ const HTTP_ROWS: [(&str, Unit); 8] = [
 ];
 
 fn run(args: &Args) -> Result<(), Error> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "bench-compare: WARNING: a debug build; run with --release for figures that mean anything"
-        );
-    }
-    let (base, mount) = store_machine::choose_base(args.dir.as_deref())?;
-    let root = tempfile::Builder::new()
-        .prefix("bench-compare-")
-        .tempdir_in(&base)?;
+    warn_if_debug("bench-compare");
+    let (root, mount) = scratch_root("bench-compare", args.dir.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let before = Before {
-        load: store_machine::load_average(),
-        cpu: store_machine::CpuTicks::now(),
-        at: Utc::now(),
-    };
+    let before = Before::now();
     let postgres = runtime.block_on(postgres_settings())?;
     let questions = Questions::at(before.at)?;
     let labels = Labels::new(&args.writers, &questions);
@@ -357,17 +334,9 @@ fn run(args: &Args) -> Result<(), Error> {
         args, &root, &mount, &before, &postgres, total, raw_bytes, &http,
     );
     let mut text = format!("{header}\n{}", table.render());
-    let misses = table.misses();
-    if !misses.is_empty() {
-        text.push_str("\nGoals missed:\n");
-        for miss in &misses {
-            text.push_str(&format!("- {miss}\n"));
-        }
-    }
+    append_misses(&mut text, "Goals missed", &table.misses());
     print!("{text}");
-    if let Some(out) = &args.out {
-        std::fs::write(out, &text).map_err(|e| format!("--out {}: {e}", out.display()))?;
-    }
+    write_out(args.out.as_deref(), &text)?;
     Ok(())
 }
 
@@ -561,48 +530,22 @@ async fn postgres_settings() -> Result<String, Error> {
     Ok(settings.join(", "))
 }
 
-/// The machine's state when the benchmark started.
-struct Before {
-    load: String,
-    cpu: store_machine::CpuTicks,
-    at: DateTime<Utc>,
-}
-
 /// What ran, where, and how the figures were taken.
 #[allow(clippy::too_many_arguments)]
 fn header(
     args: &Args,
     root: &tempfile::TempDir,
-    mount: &store_machine::Mount,
+    mount: &Mount,
     before: &Before,
     postgres: &str,
     events: u64,
     raw_bytes: u64,
     http: &HttpOutcome,
 ) -> String {
-    let (others, steal) = store_machine::CpuTicks::now().others_and_steal_since(before.cpu);
-    let features = if Contender::Sled.is_compiled() {
-        " --features sled"
-    } else {
-        ""
-    };
-    let command = format!(
-        "cargo run --release -p bench-compare{features} -- {}",
-        store_machine::quoted_args()
-    );
-    let build = if cfg!(debug_assertions) {
-        "**debug build: these figures mean nothing**"
-    } else {
-        "release build"
-    };
-    let disk = if mount.is_memory() {
-        format!(
-            "**{} is in memory: fsync costs nothing, the embedded append figures are not durable ones**",
-            mount.fs_type
-        )
-    } else {
-        "a disk, not tmpfs".to_owned()
-    };
+    let (others, steal) = CpuTicks::now().others_and_steal_since(before.cpu);
+    let command = cargo_run("bench-compare", Contender::Sled.is_compiled());
+    let build = build_note();
+    let disk = mount.durability_note("the embedded append figures");
     let busy = if others + steal > BUSY_MACHINE_PERCENT {
         format!(
             "- **The machine was busy**: other processes used {others:.0} % of its CPU time and the hypervisor stole {steal:.0} %; \
@@ -624,9 +567,9 @@ fn header(
         "## verkstall beside a plain PostgreSQL events table ({} decisions, {} events)\n\
          \n\
          - Command: `{command}` ({build})\n\
-         - Machine: {}; load average {} at the start, {} at the end; started {}\n\
+         - Machine: {}; started {}\n\
          - PostgreSQL (verkstall's store and the baseline, scratch databases on one server): {postgres}\n\
-         - Embedded data under `{}` on {} ({}, mounted at `{}`): {disk}\n\
+         - Embedded data under {}: {disk}\n\
          - Each cell: median of {} run(s) (min–max); contenders take turns within each run. Ratio = verkstall (redb) ÷ baseline.\n\
          - The log: the demo municipality (seed {}), {} bytes of JSON Lines as `verkstall import --keep-recorded-at` takes them, \
          loaded once per contender in calls of {} events (the baseline: one transaction per call, {} rows per INSERT, as verkstall's PostgreSQL store inserts).\n\
@@ -641,14 +584,9 @@ fn header(
          - HTTP mixed load: {http}\n{busy}",
         group_thousands(u64::from(args.scale)),
         group_thousands(events),
-        store_machine::describe(),
-        before.load,
-        store_machine::load_average(),
-        before.at.format("%Y-%m-%d %H:%M UTC"),
-        root.path().display(),
-        mount.device,
-        mount.fs_type,
-        mount.mount_point,
+        before.machine_and_load(),
+        before.started(),
+        mount.describe(root.path()),
         args.runs,
         args.seed,
         group_thousands(raw_bytes),

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use bench_common::figures::nearest_rank;
 use chrono::{DateTime, Datelike, Utc};
 use domain::{DecisionId, EventData, NewEvent, Quarter};
 use projections::Projection;
@@ -189,11 +190,7 @@ impl AppendRun {
 
     /// The `p`-th latency percentile (nearest rank), in milliseconds.
     pub fn latency_ms(&self, p: f64) -> f64 {
-        let rank = ((p / 100.0) * self.latencies.len() as f64).ceil() as usize;
-        let at = rank.clamp(1, self.latencies.len().max(1)) - 1;
-        self.latencies
-            .get(at)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        nearest_rank(&self.latencies, p / 100.0).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     }
 }
 

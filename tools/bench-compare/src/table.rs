@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 
+use bench_common::figures::{Spread, group_thousands};
+
 use crate::contender::Contender;
-use crate::store_machine::{Spread, group_thousands};
 
 /// How a row's numbers are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,12 +132,7 @@ impl Table {
                                 Some(Goal::AtMost(most)) => mark(s.median <= most),
                                 _ => "",
                             };
-                            format!(
-                                "{}{mark} ({}–{})",
-                                show(s.median, row.unit),
-                                show(s.min, row.unit),
-                                show(s.max, row.unit)
-                            )
+                            s.cell(|v| show(v, row.unit), mark)
                         }
                     },
                 })

@@ -1,8 +1,11 @@
-//! The command line, parsed by hand: `clap` lives in the `verkstall` crate only (the layering
-//! test in `tests/it/layering.rs` keeps it so).
+//! The command line, parsed by `clap`; `--help` lists every option with its default.
 
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::time::Duration;
+
+use bench_common::args::{Checked, number, positive};
+use clap::Parser;
 
 use crate::workload::{Kind, READ_WEIGHTS};
 
@@ -16,152 +19,124 @@ pub enum Span {
 }
 
 /// What to run, against what.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Parser)]
+#[command(
+    about = "bench-http: mixed appends and reads against verkstall's HTTP API, as a case system \
+             and its users send them; prints one Markdown table (or, with --json, one JSON \
+             object).",
+    long_about = None,
+    override_usage = "cargo run --release -p bench-http -- [OPTIONS]",
+    after_help = "Without --url it starts `verkstall serve` itself (a child process) on a fresh \
+                  demo municipality in a temporary data directory, with a registrar and an \
+                  auditor token of its own, and stops it gracefully at the end.\n\n\
+                  Exit status: 0 when every request was answered with a 2xx; 1 when any was not \
+                  (any 5xx, a refused append of the tool's own streams, a broken connection), \
+                  or the run could not start.",
+    args_override_self = true
+)]
 pub struct Args {
-    /// A running server (`http://HOST:PORT`); `None`: start one on a fresh demo directory.
+    /// A running server, http://HOST:PORT (then both tokens are needed); kept as `HOST:PORT`.
+    /// Without it the tool starts one on a fresh demo directory.
+    #[arg(long, value_parser = url)]
     pub url: Option<String>,
-    /// A token of role registrar (or admin), for appends.
+    /// A registrar (or admin) token, for the appends.
+    #[arg(long)]
     pub registrar_token: Option<String>,
-    /// A token of role auditor (or admin), for the reads.
+    /// An auditor (or admin) token, for the reads.
+    #[arg(long)]
     pub reader_token: Option<String>,
-    /// How long to measure.
-    pub span: Span,
-    /// How long to run before measuring; not counted.
+    /// Measure for this long (unless --requests is given after it).
+    #[arg(
+        long,
+        value_parser = seconds,
+        default_value = "20",
+        overrides_with = "requests"
+    )]
+    pub duration: Duration,
+    /// Measure this many requests instead of a duration.
+    #[arg(
+        long,
+        value_parser = positive::<u64>,
+        overrides_with = "duration"
+    )]
+    pub requests: Option<u64>,
+    /// Run this long first, not counted.
+    #[arg(long, value_parser = seconds, default_value = "3")]
     pub warmup: Duration,
-    /// Concurrent clients, each on its own keep-alive connection.
+    /// Concurrent clients, each on one keep-alive connection.
+    #[arg(long, value_parser = positive::<usize>, default_value = "32")]
     pub connections: usize,
-    /// Threads of the client's runtime.
+    /// Threads of the load generator.
+    #[arg(long, value_parser = positive::<usize>, default_value = "1")]
     pub client_threads: usize,
     /// Percent of requests that are reads.
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u32).range(0..=100),
+        default_value = "80"
+    )]
     pub read_percent: u32,
-    /// How often each read is made, relative to the others.
-    pub read_mix: Vec<(Kind, u32)>,
+    /// The reads' weights, how often each read is made relative to the others; e.g. state=1
+    /// for decision states alone.
+    #[arg(
+        long,
+        value_parser = read_mix,
+        default_value = DEFAULT_READ_MIX.as_str()
+    )]
+    pub read_mix: ::std::vec::Vec<(Kind, u32)>,
     /// Decisions in the demo municipality of a server started here.
+    #[arg(long, value_parser = positive::<u32>, default_value = "3000")]
     pub decisions: u32,
     /// Seed of the workload's choices.
+    #[arg(long, value_parser = number::<u64>, default_value = "1")]
     pub seed: u64,
-    /// Where the demo data directory of a server started here goes.
+    /// Where the demo data directory of a server started here goes [default: /var/tmp].
+    #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Print one JSON object on stdout instead of the table.
+    /// Print one JSON object on stdout instead of the table: appends_per_s, reads_per_s,
+    /// requests_per_s, p50_ms, p99_ms, append_p50_ms, append_p99_ms, read_p50_ms, read_p99_ms,
+    /// errors.
+    #[arg(long)]
     pub json: bool,
     /// Also write the table to this file.
+    #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
-/// The usage text, for `--help` and for mistakes.
-pub const USAGE: &str = "\
-bench-http: mixed appends and reads against verkstall's HTTP API, as a case system and its
-users send them; prints one Markdown table (or, with --json, one JSON object).
-
-USAGE:
-    cargo run --release -p bench-http -- [OPTIONS]
-
-Without --url it starts `verkstall serve` itself (a child process) on a fresh demo municipality
-in a temporary data directory, with a registrar and an auditor token of its own, and stops it
-gracefully at the end.
-
-OPTIONS:
-    --url URL               a running server, http://HOST:PORT (then both tokens are needed)
-    --registrar-token T     a registrar (or admin) token, for the appends
-    --reader-token T        an auditor (or admin) token, for the reads
-    --duration SECS         measure for this long [default: 20]
-    --requests N            measure this many requests instead of a duration
-    --warmup SECS           run this long first, not counted [default: 3]
-    --connections N         concurrent clients, each on one keep-alive connection [default: 32]
-    --client-threads N      threads of the load generator [default: 1]
-    --read-percent P        percent of requests that are reads [default: 80]
-    --read-mix LIST         the reads' weights, e.g. state=1 for decision states alone
-                            [default: state=50,events=15,dossier=15,open-cases=15,ivo=5]
-    --decisions N           decisions in the demo municipality [default: 3000]
-    --seed N                seed of the workload's choices [default: 1]
-    --dir DIR               where the demo data directory goes [default: /var/tmp]
-    --json                  print one JSON object on stdout: appends_per_s, reads_per_s,
-                            requests_per_s, p50_ms, p99_ms, append_p50_ms, append_p99_ms,
-                            read_p50_ms, read_p99_ms, errors
-    --out FILE              also write the table to FILE
-    -h, --help              this text
-
-Exit status: 0 when every request was answered with a 2xx; 1 when any was not (any 5xx, a
-refused append of the tool's own streams, a broken connection), or the run could not start.
-";
+/// `--read-mix` by default: [`READ_WEIGHTS`], as the option is written.
+static DEFAULT_READ_MIX: LazyLock<String> = LazyLock::new(|| {
+    READ_WEIGHTS
+        .iter()
+        .map(|&(kind, weight)| {
+            let name = kind.read_name().expect("READ_WEIGHTS holds reads only");
+            format!("{name}={weight}")
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+});
 
 impl Args {
-    /// Parses the arguments after the program name. `Ok(None)` means help was asked for.
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
-        let mut parsed = Args {
-            url: None,
-            registrar_token: None,
-            reader_token: None,
-            span: Span::Duration(Duration::from_secs(20)),
-            warmup: Duration::from_secs(3),
-            connections: 32,
-            client_threads: 1,
-            read_percent: 80,
-            read_mix: READ_WEIGHTS.to_vec(),
-            decisions: 3000,
-            seed: 1,
-            dir: None,
-            json: false,
-            out: None,
-        };
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) if name.starts_with("--") => {
-                    (name.to_owned(), Some(value.to_owned()))
-                }
-                _ => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("{name} needs a value"))
-            };
-            match name.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--url" => parsed.url = Some(url(&value()?)?),
-                "--registrar-token" => parsed.registrar_token = Some(value()?),
-                "--reader-token" => parsed.reader_token = Some(value()?),
-                "--duration" => {
-                    parsed.span =
-                        Span::Duration(Duration::from_secs_f64(seconds(&name, &value()?)?));
-                }
-                "--requests" => parsed.span = Span::Requests(positive(&name, &value()?)?),
-                "--warmup" => parsed.warmup = Duration::from_secs_f64(seconds(&name, &value()?)?),
-                "--connections" => parsed.connections = positive(&name, &value()?)?,
-                "--client-threads" => parsed.client_threads = positive(&name, &value()?)?,
-                "--read-percent" => {
-                    parsed.read_percent = number(&name, &value()?)?;
-                    if parsed.read_percent > 100 {
-                        return Err(format!("{name} must be 0–100"));
-                    }
-                }
-                "--read-mix" => parsed.read_mix = read_mix(&value()?)?,
-                "--decisions" => parsed.decisions = positive(&name, &value()?)?,
-                "--seed" => parsed.seed = number(&name, &value()?)?,
-                "--dir" => parsed.dir = Some(PathBuf::from(value()?)),
-                "--json" => parsed.json = true,
-                "--out" => parsed.out = Some(PathBuf::from(value()?)),
-                other => return Err(format!("unknown argument `{other}`")),
-            }
-        }
-        if parsed.url.is_some()
-            && (parsed.registrar_token.is_none() || parsed.reader_token.is_none())
-        {
+    /// How long to measure: `--requests` if given, else `--duration`.
+    pub fn span(&self) -> Span {
+        self.requests
+            .map_or(Span::Duration(self.duration), Span::Requests)
+    }
+}
+
+impl Checked for Args {
+    fn check(&self) -> Result<(), String> {
+        if self.url.is_some() && (self.registrar_token.is_none() || self.reader_token.is_none()) {
             return Err(
                 "--url needs --registrar-token and --reader-token (a running server's tokens)"
                     .to_owned(),
             );
         }
-        if parsed.url.is_none()
-            && (parsed.registrar_token.is_some() || parsed.reader_token.is_some())
-        {
+        if self.url.is_none() && (self.registrar_token.is_some() || self.reader_token.is_some()) {
             return Err(
                 "tokens are given only with --url; a server started here makes its own".to_owned(),
             );
         }
-        Ok(Some(parsed))
+        Ok(())
     }
 }
 
@@ -169,10 +144,10 @@ impl Args {
 fn url(text: &str) -> Result<String, String> {
     let rest = text
         .strip_prefix("http://")
-        .ok_or("--url must start with http:// (the tool speaks plain HTTP/1.1)")?;
+        .ok_or("must start with http:// (the tool speaks plain HTTP/1.1)")?;
     let authority = rest.trim_end_matches('/').trim_end_matches("/v1");
     if authority.is_empty() || authority.contains('/') {
-        return Err("--url must be http://HOST:PORT".to_owned());
+        return Err("must be http://HOST:PORT".to_owned());
     }
     Ok(authority.to_owned())
 }
@@ -184,59 +159,42 @@ fn read_mix(text: &str) -> Result<Vec<(Kind, u32)>, String> {
         .map(|item| {
             let (name, weight) = item
                 .split_once('=')
-                .ok_or_else(|| format!("--read-mix: `{item}` is not NAME=WEIGHT"))?;
+                .ok_or_else(|| format!("`{item}` is not NAME=WEIGHT"))?;
             let kind = Kind::ALL
                 .into_iter()
                 .find(|k| k.read_name() == Some(name.trim()))
                 .ok_or_else(|| {
                     format!(
-                        "--read-mix: unknown read `{name}`; the reads are state, events, dossier, \
-                         open-cases and ivo"
+                        "unknown read `{name}`; the reads are state, events, dossier, open-cases \
+                         and ivo"
                     )
                 })?;
-            Ok((kind, number("--read-mix", weight.trim())?))
+            Ok((kind, number(weight)?))
         })
         .collect::<Result<Vec<_>, String>>()?;
     if mix.iter().all(|&(_, w)| w == 0) {
-        return Err("--read-mix needs a weight above 0".to_owned());
+        return Err("needs a weight above 0".to_owned());
     }
     Ok(mix)
 }
 
-fn number<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
-    text.parse()
-        .map_err(|_| format!("{name} must be a whole number ≥ 0"))
-}
-
-fn positive<T: std::str::FromStr + PartialEq + Default>(
-    name: &str,
-    text: &str,
-) -> Result<T, String> {
-    let n: T = number(name, text)?;
-    if n == T::default() {
-        return Err(format!("{name} must be at least 1"));
-    }
-    Ok(n)
-}
-
-fn seconds(name: &str, text: &str) -> Result<f64, String> {
+/// A number of seconds, 0–86400, fractions allowed.
+fn seconds(text: &str) -> Result<Duration, String> {
     match text.parse::<f64>() {
-        Ok(s) if (0.0..=86_400.0).contains(&s) => Ok(s),
-        _ => Err(format!("{name} must be a number of seconds, 0–86400")),
+        Ok(s) if (0.0..=86_400.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err("must be a number of seconds, 0–86400".to_owned()),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use bench_common::args::{assert_help, parse_words};
 
-    fn parse(args: &[&str]) -> Result<Option<Args>, String> {
-        Args::parse(args.iter().map(|a| (*a).to_owned()))
-    }
+    use super::*;
 
     #[test]
     fn the_contract_of_issue_7_parses() {
-        let args = parse(&[
+        let args = parse_words::<Args>(&[
             "--url",
             "http://127.0.0.1:8080/v1",
             "--registrar-token",
@@ -249,12 +207,33 @@ mod tests {
             "8",
             "--json",
         ])
-        .expect("valid")
-        .expect("not help");
+        .expect("valid");
         assert_eq!(args.url.as_deref(), Some("127.0.0.1:8080"));
-        assert_eq!(args.span, Span::Duration(Duration::from_secs(5)));
+        assert_eq!(args.span(), Span::Duration(Duration::from_secs(5)));
         assert_eq!(args.connections, 8);
         assert!(args.json);
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let args = parse_words::<Args>(&[]).expect("valid");
+        assert_eq!(args.span(), Span::Duration(Duration::from_secs(20)));
+        assert_eq!(args.warmup, Duration::from_secs(3));
+        assert_eq!((args.connections, args.client_threads), (32, 1));
+        assert_eq!(args.read_percent, 80);
+        assert_eq!(args.read_mix, READ_WEIGHTS);
+        assert_eq!((args.decisions, args.seed), (3000, 1));
+        assert!(!args.json && args.url.is_none() && args.dir.is_none() && args.out.is_none());
+    }
+
+    #[test]
+    fn the_last_of_duration_and_requests_counts() {
+        let requests =
+            parse_words::<Args>(&["--duration", "5", "--requests", "300"]).expect("valid");
+        assert_eq!(requests.span(), Span::Requests(300));
+        let duration =
+            parse_words::<Args>(&["--requests", "300", "--duration", "5"]).expect("valid");
+        assert_eq!(duration.span(), Span::Duration(Duration::from_secs(5)));
     }
 
     #[test]
@@ -270,13 +249,11 @@ mod tests {
             (&["--read-mix", "state=1,gossip=2"], "gossip"),
             (&["--read-mix", "state=0"], "--read-mix"),
         ] {
-            let error = parse(args).expect_err("refused");
+            let error = parse_words::<Args>(args).expect_err("refused");
             assert!(error.contains(named), "{args:?}: {error}");
         }
-        assert!(parse(&["--help"]).expect("help").is_none());
-        let only = parse(&["--read-mix", "state=1,open-cases=3"])
-            .expect("valid")
-            .expect("args");
+        assert_help::<Args>();
+        let only = parse_words::<Args>(&["--read-mix", "state=1,open-cases=3"]).expect("valid");
         assert_eq!(
             only.read_mix,
             [(Kind::ReadState, 1), (Kind::ReadOpenCases, 3)]

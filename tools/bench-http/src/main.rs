@@ -20,10 +20,11 @@ use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use bench_common::args::Checked;
 use hyper::header::HeaderValue;
 use uuid::Uuid;
 
-use crate::args::{Args, Span, USAGE};
+use crate::args::{Args, Span};
 use crate::client::{Connection, MEASURING, STOPPING, Shared, WARMING_UP};
 use crate::report::Summary;
 
@@ -42,17 +43,7 @@ fn main() -> ExitCode {
         argv.next();
         return ExitCode::from(server::run_child(argv.collect()));
     }
-    let args = match Args::parse(argv) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(error) => {
-            eprintln!("bench-http: {error}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse_checked();
     match run(&args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -74,12 +65,8 @@ struct Measured {
 
 /// Runs everything; `Ok(false)` when a request failed or the server did not stop cleanly.
 fn run(args: &Args) -> Result<bool, String> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "bench-http: WARNING: a debug build; run with --release for figures that mean anything"
-        );
-    }
-    let load_before = machine::load_average();
+    bench_common::command::warn_if_debug("bench-http");
+    let load_before = bench_common::machine::load_average();
     let started = match &args.url {
         Some(_) => None,
         None => {
@@ -107,7 +94,7 @@ fn run(args: &Args) -> Result<bool, String> {
     let pid = started.as_ref().map(server::Started::pid);
     let measured = runtime.block_on(load(args, authority.clone(), &registrar, &reader, pid))?;
     drop(runtime);
-    let load_after = machine::load_average();
+    let load_after = bench_common::machine::load_average();
     let server_line = match &started {
         Some(s) => format!(
             "`verkstall serve` started by the tool (a child process, redb), tokens of roles registrar and auditor; `verkstall demo` said: {}",
@@ -118,9 +105,7 @@ fn run(args: &Args) -> Result<bool, String> {
     let stopped = started.map(server::Started::stop).transpose()?;
     let header = header(args, &server_line, &measured, &load_before, &load_after);
     let table = measured.summary.to_markdown(&header);
-    if let Some(out) = &args.out {
-        std::fs::write(out, &table).map_err(|e| format!("--out {}: {e}", out.display()))?;
-    }
+    bench_common::output::write_out(args.out.as_deref(), &table)?;
     if args.json {
         println!("{}", measured.summary.to_json());
     } else {
@@ -171,7 +156,7 @@ async fn load(
         .map(|n| tokio::spawn(client::run(Arc::clone(&shared), n, args.seed)))
         .collect();
     tokio::time::sleep(args.warmup).await;
-    if let Span::Requests(n) = args.span {
+    if let Span::Requests(n) = args.span() {
         shared
             .requests_left
             .store(i64::try_from(n).unwrap_or(i64::MAX), Ordering::Release);
@@ -179,7 +164,7 @@ async fn load(
     let cpu_before = machine::CpuTimes::now(server_pid);
     let since = *shared.measuring_since.get_or_init(Instant::now);
     shared.phase.store(MEASURING, Ordering::Release);
-    if let Span::Duration(d) = args.span {
+    if let Span::Duration(d) = args.span() {
         tokio::time::sleep(d).await;
         shared.phase.store(STOPPING, Ordering::Release);
     }
@@ -264,7 +249,7 @@ fn header(args: &Args, server: &str, measured: &Measured, before: &str, after: &
     } else {
         "release build"
     };
-    let span = match args.span {
+    let span = match args.span() {
         Span::Duration(d) => format!("{:.1} s", d.as_secs_f64()),
         Span::Requests(n) => format!("{n} requests"),
     };

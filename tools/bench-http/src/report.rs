@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use bench_common::figures::nearest_rank;
+
 use crate::client::{Record, TRANSPORT_ERROR};
 use crate::workload::Kind;
 
@@ -54,11 +56,7 @@ pub struct Summary {
 
 /// The `q` quantile of sorted latencies (nearest rank), in ms; 0 when there are none.
 pub fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
-    if sorted_us.is_empty() {
-        return 0.0;
-    }
-    let rank = (q * sorted_us.len() as f64).ceil() as usize;
-    f64::from(sorted_us[rank.clamp(1, sorted_us.len()) - 1]) / 1000.0
+    nearest_rank(sorted_us, q).map_or(0.0, |&us| f64::from(us) / 1000.0)
 }
 
 fn row(label: &str, mut latencies_us: Vec<u32>, errors: u64, seconds: f64) -> Row {

@@ -210,6 +210,13 @@ fn event(kind: &str, decision: Uuid, on: NaiveDate, actor: &str, data: Value) ->
     .into_bytes()
 }
 
+/// The decision ended (`Avslutad`), recorded by its case worker: `reason` is the code the event
+/// carries, `text` the words for people.
+fn ended(decision: Uuid, on: NaiveDate, reason: &str, text: &str) -> Vec<u8> {
+    let data = json!({"reason": reason, "text": text});
+    event("Avslutad", decision, on, "handlaggare.bench", data)
+}
+
 /// A new decision, dated up to [`DECIDED_DAYS_AGO_MAX`] days before `today`.
 pub fn new_decision(rng: &mut ChaCha8Rng, today: NaiveDate) -> Append {
     let id = Uuid::new_v4();
@@ -288,13 +295,7 @@ pub fn follow_up(rng: &mut ChaCha8Rng, decision: &OwnDecision, today: NaiveDate)
             }
             _ => {
                 after.stage = Stage::Ended;
-                event(
-                    "Avslutad",
-                    id,
-                    on,
-                    "handlaggare.bench",
-                    json!({"reason": "need_ceased", "text": "Behovet har upphört."}),
-                )
+                ended(id, on, "need_ceased", "Behovet har upphört.")
             }
         },
         Stage::Waiting if !decision.ordered => {
@@ -360,12 +361,11 @@ pub fn follow_up(rng: &mut ChaCha8Rng, decision: &OwnDecision, today: NaiveDate)
             }
             _ => {
                 after.stage = Stage::Ended;
-                event(
-                    "Avslutad",
+                ended(
                     id,
                     on,
-                    "handlaggare.bench",
-                    json!({"reason": "withdrawn", "text": "Den enskilde har tackat nej till insatsen."}),
+                    "withdrawn",
+                    "Den enskilde har tackat nej till insatsen.",
                 )
             }
         },

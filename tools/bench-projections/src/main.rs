@@ -9,12 +9,18 @@
 //! Each query is the median of `--runs` (default 5) with min–max. Output: one Markdown table.
 //!
 //! Usage: `cargo run --release -p bench-projections -- [--decisions N] [--runs N] [--seed N]`
+//! (`--help` lists the defaults).
+
+mod args;
 
 use std::time::Instant;
 
+use bench_common::args::Checked;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use domain::{EventId, Quarter, RecordedEvent};
 use projections::Projection;
+
+use crate::args::Args;
 
 /// The allocator the `verkstall` binary uses, so the figures are the product's, counting the
 /// bytes allocated and not yet freed: the projection's memory is what folding leaves allocated.
@@ -24,29 +30,12 @@ use projections::Projection;
 static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 
 fn main() {
-    let mut decisions: u32 = 1_000_000;
-    let mut runs: usize = 5;
-    let mut seed: u64 = 7;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or_else(|| usage(&arg))
-        };
-        match arg.as_str() {
-            "--decisions" => {
-                decisions = u32::try_from(value()).unwrap_or_else(|_| usage("--decisions"))
-            }
-            "--runs" => {
-                runs = usize::try_from(value())
-                    .unwrap_or_else(|_| usage("--runs"))
-                    .max(1)
-            }
-            "--seed" => seed = value(),
-            _ => usage(&arg),
-        }
-    }
+    let Args {
+        decisions,
+        runs,
+        seed,
+    } = Args::parse_checked();
+    let runs = runs.max(1);
     let until: DateTime<Utc> = Utc::now();
     let mut options = demo::DemoOptions::new(seed, until);
     options.decisions = decisions;
@@ -215,11 +204,4 @@ fn to_recorded(events: Vec<domain::NewEvent>) -> Vec<RecordedEvent> {
             }
         })
         .collect()
-}
-
-fn usage(arg: &str) -> ! {
-    eprintln!(
-        "bench-projections: cannot use `{arg}`; usage: bench-projections [--decisions N] [--runs N] [--seed N]"
-    );
-    std::process::exit(2)
 }

@@ -1,10 +1,14 @@
-//! The command line, parsed by hand: `clap` lives in the `verkstall` crate only (the layering
-//! test in `tests/it/layering.rs` keeps it so), and eight options do not need it.
+//! The command line, parsed by `clap`; `--help` lists every option with its default.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
+use bench_common::args::{
+    Checked, all_built, at_least, choices, names, positive, positive_numbers,
+};
+use clap::{Parser, ValueEnum};
 use store::EngineKind;
 
 /// A store measured: an embedded engine, or PostgreSQL (a scratch database per measurement on
@@ -56,30 +60,81 @@ impl fmt::Display for Engine {
 }
 
 /// What to measure, and where.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Parser)]
+#[command(
+    about = "bench-store: durable append and full-read throughput of the event store, per engine.",
+    long_about = None,
+    override_usage = "cargo run --release -p bench-store --features sled -- [OPTIONS]",
+    after_help = "postgres uses a scratch database per measurement on the server \
+                  $VERKSTALL_TEST_POSTGRES names (key=value pairs without dbname) \
+                  [default: host=127.0.0.1 port=5432 user=postgres].",
+    args_override_self = true
+)]
 pub struct Args {
-    /// Engines, in column order.
-    pub engines: Vec<Engine>,
-    /// Concurrent appenders of the one-event-per-append measurements.
-    pub appenders: Vec<usize>,
+    /// Engines, comma-separated, in column order: redb, sled, postgres (by default every
+    /// engine this build has: redb, and sled when built with it).
+    #[arg(
+        long,
+        value_parser = names::<Engine>,
+        default_value = DEFAULT_ENGINES.as_str()
+    )]
+    pub engines: ::std::vec::Vec<Engine>,
+    /// Concurrent appenders, one event per append.
+    #[arg(
+        long,
+        value_parser = positive_numbers::<usize>,
+        default_value = "1,16,256"
+    )]
+    pub appenders: ::std::vec::Vec<usize>,
     /// Events appended per measurement (per appender count, and by the batched variant).
+    #[arg(long, value_parser = at_least_100, default_value = "20000")]
     pub events: u64,
-    /// Events loaded for the full read.
+    /// Events loaded (by import) and then read back whole.
+    #[arg(long, value_parser = at_least_100, default_value = "200000")]
     pub read_events: u64,
-    /// Which measurements to take.
-    pub measure: Vec<Measurement>,
-    /// Measured runs; each figure is their median.
+    /// Which of append, batched, read.
+    #[arg(
+        long,
+        value_parser = choices::<Measurement>,
+        default_value = "append,batched,read"
+    )]
+    pub measure: ::std::vec::Vec<Measurement>,
+    /// Measured runs; each figure is their median (min-max).
+    #[arg(long, value_parser = positive::<usize>, default_value = "3")]
     pub runs: usize,
-    /// Whether a discarded warm-up run comes first.
+    /// Whether a discarded warm-up run (1/10 size) comes first; `--no-warmup` skips it.
+    #[arg(
+        long = "no-warmup",
+        action = clap::ArgAction::SetFalse,
+        help = "Skip the discarded warm-up run (1/10 size)"
+    )]
     pub warmup: bool,
-    /// Where the temporary data directories go (None: /var/tmp, else the current directory).
+    /// Where the temporary data directories go; must be a real disk [default: /var/tmp, else
+    /// the current directory, whichever is not tmpfs].
+    #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// A file to write the table to, besides stdout.
+    /// Also write the table to this file.
+    #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
+/// `--engines` by default: every engine this build has, in [`EngineKind::ALL`]'s order.
+static DEFAULT_ENGINES: LazyLock<String> = LazyLock::new(|| {
+    EngineKind::ALL
+        .into_iter()
+        .filter(|e| e.is_compiled())
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+});
+
+/// `--events` and `--read-events`: fewer than 100 events measure nothing.
+fn at_least_100(text: &str) -> Result<u64, String> {
+    at_least(text, 100)
+}
+
 /// A group of measurements, selectable with `--measure`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Measurement {
     /// One event per append, for each `--appenders` count.
     Append,
@@ -89,157 +144,34 @@ pub enum Measurement {
     Read,
 }
 
-impl FromStr for Measurement {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Measurement, String> {
-        match name {
-            "append" => Ok(Measurement::Append),
-            "batched" => Ok(Measurement::Batched),
-            "read" => Ok(Measurement::Read),
-            _ => Err(format!("unknown measurement `{name}`")),
-        }
-    }
-}
-
-/// The usage text, for `--help` and for mistakes.
-pub const USAGE: &str = "\
-bench-store: durable append and full-read throughput of the event store, per engine.
-
-USAGE:
-    cargo run --release -p bench-store --features sled -- [OPTIONS]
-
-OPTIONS:
-    --engines LIST      engines, comma-separated: redb, sled, postgres [default: redb, and sled
-                        when built with it]; postgres uses a scratch database per measurement
-                        on the server $VERKSTALL_TEST_POSTGRES names (key=value pairs without
-                        dbname) [default: host=127.0.0.1 port=5432 user=postgres]
-    --appenders LIST    concurrent appenders, one event per append [default: 1,16,256]
-    --events N          events appended per measurement [default: 20000]
-    --read-events N     events loaded (by import) and then read back whole [default: 200000]
-    --measure LIST      which of append, batched, read [default: all three]
-    --runs N            measured runs; each figure is their median (min-max) [default: 3]
-    --no-warmup         skip the discarded warm-up run (1/10 size)
-    --dir DIR           where the temporary data directories go; must be a real disk
-                        [default: /var/tmp, else the current directory, whichever is not tmpfs]
-    --out FILE          also write the table to FILE
-    -h, --help          this text
-";
-
-impl Args {
-    /// Parses the arguments after the program name. `Ok(None)` means help was asked for.
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
-        let mut parsed = Args {
-            engines: EngineKind::ALL
-                .into_iter()
-                .filter(|e| e.is_compiled())
-                .map(Engine::Embedded)
-                .collect(),
-            appenders: vec![1, 16, 256],
-            events: 20_000,
-            read_events: 200_000,
-            measure: vec![Measurement::Append, Measurement::Batched, Measurement::Read],
-            runs: 3,
-            warmup: true,
-            dir: None,
-            out: None,
-        };
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) if name.starts_with("--") => {
-                    (name.to_owned(), Some(value.to_owned()))
-                }
-                _ => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("{name} needs a value"))
-            };
-            match name.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--engines" => parsed.engines = list(&name, &value()?)?,
-                "--appenders" => parsed.appenders = list(&name, &value()?)?,
-                "--events" => parsed.events = number(&name, &value()?)?,
-                "--read-events" => parsed.read_events = number(&name, &value()?)?,
-                "--measure" => parsed.measure = list(&name, &value()?)?,
-                "--runs" => parsed.runs = number(&name, &value()?)?,
-                "--no-warmup" => parsed.warmup = false,
-                "--dir" => parsed.dir = Some(PathBuf::from(value()?)),
-                "--out" => parsed.out = Some(PathBuf::from(value()?)),
-                other => return Err(format!("unknown argument `{other}`")),
-            }
-        }
-        parsed.check()?;
-        Ok(Some(parsed))
-    }
-
+impl Checked for Args {
     fn check(&self) -> Result<(), String> {
-        if self.engines.is_empty() || self.appenders.is_empty() || self.measure.is_empty() {
-            return Err("--engines, --appenders and --measure need at least one value each".into());
-        }
-        if let Some(engine) = self.engines.iter().find(|e| !e.is_compiled()) {
-            return Err(format!(
-                "this build has no {engine} engine: build with --features sled"
-            ));
-        }
-        if self.appenders.contains(&0) || self.runs == 0 {
-            return Err("--appenders and --runs must be at least 1".into());
-        }
-        if self.events < 100 || self.read_events < 100 {
-            return Err("--events and --read-events must be at least 100".into());
-        }
-        Ok(())
+        all_built("--engines", &self.engines, |e| e.is_compiled())
     }
-}
-
-fn number<T: FromStr>(name: &str, text: &str) -> Result<T, String> {
-    text.trim()
-        .replace('_', "")
-        .parse()
-        .map_err(|_| format!("{name}: `{text}` is not a number"))
-}
-
-fn list<T: FromStr>(name: &str, text: &str) -> Result<Vec<T>, String> {
-    text.split(',')
-        .filter(|item| !item.trim().is_empty())
-        .map(|item| {
-            item.trim()
-                .parse()
-                .map_err(|_| format!("{name}: `{item}` is not understood"))
-        })
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use bench_common::args::{assert_help, parse_words};
 
-    fn parse(args: &[&str]) -> Result<Option<Args>, String> {
-        Args::parse(args.iter().map(|a| (*a).to_owned()))
-    }
+    use super::*;
 
     #[test]
     fn options_take_spaced_or_inline_values() {
-        let args = parse(&[
+        let words = [
             "--engines",
             "redb",
             "--appenders=2,4",
             "--events",
             "1_000",
             "--no-warmup",
-        ])
-        .expect("valid")
-        .expect("not help");
+        ];
+        let args = parse_words::<Args>(&words).expect("valid");
         assert_eq!(args.engines, vec![Engine::Embedded(EngineKind::Redb)]);
         assert_eq!(args.appenders, vec![2, 4]);
         assert_eq!(args.events, 1000);
         assert!(!args.warmup);
-        let args = parse(&["--engines", "redb,postgres"])
-            .expect("valid")
-            .expect("not help");
+        let args = parse_words::<Args>(&["--engines", "redb,postgres"]).expect("valid");
         assert_eq!(
             args.engines,
             vec![Engine::Embedded(EngineKind::Redb), Engine::Postgres]
@@ -247,27 +179,50 @@ mod tests {
     }
 
     #[test]
+    fn defaults_are_the_documented_ones() {
+        let args = parse_words::<Args>(&[]).expect("valid");
+        assert_eq!(args.engines[0], Engine::Embedded(EngineKind::Redb));
+        assert!(args.engines.iter().all(|e| e.is_compiled()));
+        assert_eq!(args.appenders, vec![1, 16, 256]);
+        assert_eq!((args.events, args.read_events), (20_000, 200_000));
+        assert_eq!(
+            args.measure,
+            vec![Measurement::Append, Measurement::Batched, Measurement::Read]
+        );
+        assert_eq!(args.runs, 3);
+        assert!(args.warmup);
+        assert!(args.dir.is_none() && args.out.is_none());
+        let twice = parse_words::<Args>(&["--runs", "1", "--runs", "2"]).expect("valid");
+        assert_eq!(twice.runs, 2, "the last one counts");
+    }
+
+    #[test]
     fn mistakes_are_named() {
         assert!(
-            parse(&["--appenders", "0"])
+            parse_words::<Args>(&["--appenders", "0"])
                 .expect_err("zero")
                 .contains("at least 1")
         );
         assert!(
-            parse(&["--bogus"])
+            parse_words::<Args>(&["--bogus"])
                 .expect_err("unknown")
                 .contains("--bogus")
         );
         assert!(
-            parse(&["--events"])
+            parse_words::<Args>(&["--events"])
                 .expect_err("no value")
-                .contains("needs a value")
+                .contains("a value is required for '--events")
         );
         assert!(
-            parse(&["--engines", "rocks"])
+            parse_words::<Args>(&["--read-events", "99"])
+                .expect_err("too few")
+                .contains("'--read-events <READ_EVENTS>': must be at least 100")
+        );
+        assert!(
+            parse_words::<Args>(&["--engines", "rocks"])
                 .expect_err("unknown engine")
                 .contains("rocks")
         );
-        assert!(parse(&["--help"]).expect("help").is_none());
+        assert_help::<Args>();
     }
 }

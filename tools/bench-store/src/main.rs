@@ -8,20 +8,26 @@
 //! and every answer of the store is checked. Run it with `--help` for the options.
 
 mod args;
-mod machine;
 mod measure;
+mod process;
 mod report;
 mod workload;
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use bench_common::args::Checked;
+use bench_common::command::{build_note, cargo_run, warn_if_debug};
+use bench_common::disk::{Mount, scratch_root};
+use bench_common::figures::group_thousands;
+use bench_common::machine::{self, Before, CpuTicks};
+use bench_common::output::{append_misses, write_out};
 use domain::event::EventType;
 use store::EngineKind;
 
-use crate::args::{Args, Engine, Measurement, USAGE};
+use crate::args::{Args, Engine, Measurement};
 use crate::measure::{Error, IMPORT_CHUNK_EVENTS, READ_PAGE_EVENTS};
-use crate::report::{Table, Target, Unit, group_thousands};
+use crate::report::{Table, Target, Unit};
 
 /// Appenders of the batched variant.
 const BATCH_APPENDERS: usize = 16;
@@ -41,17 +47,7 @@ const WARMUP_DIVISOR: u64 = 10;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args = match Args::parse(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("bench-store: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse_checked();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -62,23 +58,12 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), Error> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "bench-store: WARNING: a debug build; run with --release for figures that mean anything"
-        );
-    }
-    let (base, mount) = machine::choose_base(args.dir.as_deref())?;
-    let root = tempfile::Builder::new()
-        .prefix("bench-store-")
-        .tempdir_in(&base)?;
+    warn_if_debug("bench-store");
+    let (root, mount) = scratch_root("bench-store", args.dir.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let before = Before {
-        load: machine::load_average(),
-        cpu: machine::CpuTicks::now(),
-        at: chrono::Utc::now(),
-    };
+    let before = Before::now();
 
     let mut table = Table::new(&args.engines);
     let first_run = if args.warmup { 0 } else { 1 };
@@ -102,18 +87,10 @@ fn run(args: &Args) -> Result<(), Error> {
     }
 
     let header = header(args, &root, &mount, &before);
-    let misses = table.misses();
     let mut text = format!("{header}\n{}", table.render());
-    if !misses.is_empty() {
-        text.push_str("\nMissed targets:\n");
-        for miss in &misses {
-            text.push_str(&format!("- {miss}\n"));
-        }
-    }
+    append_misses(&mut text, "Missed targets", &table.misses());
     print!("{text}");
-    if let Some(out) = &args.out {
-        std::fs::write(out, &text).map_err(|e| format!("--out {}: {e}", out.display()))?;
-    }
+    write_out(args.out.as_deref(), &text)?;
     Ok(())
 }
 
@@ -372,43 +349,12 @@ fn measure_reads(cx: &Context<'_>, data: &Path, events: u64, rows: &mut Rows) ->
     Ok(())
 }
 
-/// The machine's state when the benchmark started.
-struct Before {
-    load: String,
-    cpu: machine::CpuTicks,
-    at: chrono::DateTime<chrono::Utc>,
-}
-
 /// What ran, where, and how the figures were taken.
-fn header(
-    args: &Args,
-    root: &tempfile::TempDir,
-    mount: &machine::Mount,
-    before: &Before,
-) -> String {
-    let (others, steal) = machine::CpuTicks::now().others_and_steal_since(before.cpu);
-    let features = if EngineKind::Sled.is_compiled() {
-        " --features sled"
-    } else {
-        ""
-    };
-    let command = format!(
-        "cargo run --release -p bench-store{features} -- {}",
-        machine::quoted_args()
-    );
-    let build = if cfg!(debug_assertions) {
-        "**debug build: these figures mean nothing**"
-    } else {
-        "release build"
-    };
-    let disk = if mount.is_memory() {
-        format!(
-            "**{} is in memory: fsync costs nothing, the append figures are not durable ones**",
-            mount.fs_type
-        )
-    } else {
-        "a disk, not tmpfs".to_owned()
-    };
+fn header(args: &Args, root: &tempfile::TempDir, mount: &Mount, before: &Before) -> String {
+    let (others, steal) = CpuTicks::now().others_and_steal_since(before.cpu);
+    let command = cargo_run("bench-store", EngineKind::Sled.is_compiled());
+    let build = build_note();
+    let disk = mount.durability_note("the append figures");
     let engines: Vec<String> = args.engines.iter().map(|e| e.to_string()).collect();
     let warmup = if args.warmup {
         format!("after one discarded warm-up run at 1/{WARMUP_DIVISOR} size")
@@ -444,9 +390,9 @@ fn header(
         "## Event store: durable append and full read ({})\n\
          \n\
          - Command: `{command}` ({build})\n\
-         - Machine: {}; load average {} at the start, {} at the end; while it ran, other processes used {others:.0} % of the machine's CPU time \
+         - Machine: {}; while it ran, other processes used {others:.0} % of the machine's CPU time \
          and the hypervisor stole {steal:.0} %; started {}\n\
-         - Data: fresh directory per measurement under `{}` on {} ({}, mounted at `{}`): {disk}\n\
+         - Data: fresh directory per measurement under {}: {disk}\n\
          - Each cell: median of {} run(s) (min–max), {warmup}; engines take turns within each run\n\
          - Appends: {} events per measurement; appenders {} (each a tokio task on a {}-thread runtime) append their own decisions' streams \
          (DecisionGranted with a valid personnummer, OrderSent, NoteRecorded, OfferMade, Verkställd) with `ExpectedVersion::Exact(v)`; \
@@ -454,18 +400,13 @@ fn header(
          - Reads: {} events (10-event histories) loaded with `import`, {} per call; the store reopened (its cache cold, the OS page cache warm) \
          and read whole in order, {} per page; MB = 10^6 bytes of stored JSON lines.\n{postgres}{busy}",
         engines.join(" vs "),
-        machine::describe(),
-        before.load,
-        machine::load_average(),
-        before.at.format("%Y-%m-%d %H:%M UTC"),
-        root.path().display(),
-        mount.device,
-        mount.fs_type,
-        mount.mount_point,
+        before.machine_and_load(),
+        before.started(),
+        mount.describe(root.path()),
         args.runs,
         args.events,
         appenders.join(", "),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        machine::cores(),
         args.read_events,
         group_thousands(IMPORT_CHUNK_EVENTS),
         group_thousands(READ_PAGE_EVENTS as u64),

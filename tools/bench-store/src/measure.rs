@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bench_common::figures::nearest_rank;
 use domain::RecordedEvent;
 use domain::event::EventType;
 use store::{EmbeddedStore, EventStore, ExpectedVersion, ImportOptions, system_clock};
@@ -16,7 +17,7 @@ use store_postgres::{PgStore, ScratchDatabase};
 use tokio::runtime::Runtime;
 
 use crate::args::Engine;
-use crate::machine::{self, ThreadTimes};
+use crate::process::{self, ThreadTimes};
 use crate::workload::{self, Decision};
 
 /// Anything that stops a measurement.
@@ -87,11 +88,7 @@ impl AppendRun {
 
     /// The `p`-th latency percentile (nearest rank), in milliseconds.
     pub fn latency_ms(&self, p: f64) -> f64 {
-        let rank = ((p / 100.0) * self.latencies.len() as f64).ceil() as usize;
-        let at = rank.clamp(1, self.latencies.len().max(1)) - 1;
-        self.latencies
-            .get(at)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        nearest_rank(&self.latencies, p / 100.0).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     }
 }
 
@@ -147,7 +144,7 @@ impl Place {
     /// Bytes the log takes on disk (the data directory; PostgreSQL's are the server's).
     pub fn disk_bytes(&self) -> Result<Option<u64>, Error> {
         Ok(match self.engine {
-            Engine::Embedded(_) => Some(machine::disk_usage(&self.dir)?),
+            Engine::Embedded(_) => Some(bench_common::disk::disk_usage(&self.dir)?),
             Engine::Postgres => None,
         })
     }
@@ -189,7 +186,7 @@ pub fn appends(
     }
     let writer_before = ThreadTimes::of_writer();
     let committer_before = ThreadTimes::of_committer();
-    let written_before = machine::bytes_written();
+    let written_before = process::bytes_written();
     let (elapsed, latencies) = runtime.block_on(async {
         let started = Instant::now();
         let tasks: Vec<_> = shares
@@ -205,7 +202,7 @@ pub fn appends(
     let writer = embedded.then(|| ThreadTimes::of_writer().since(writer_before));
     let committer = embedded.then(|| ThreadTimes::of_committer().since(committer_before));
     let disk_bytes_written =
-        embedded.then(|| machine::bytes_written().saturating_sub(written_before));
+        embedded.then(|| process::bytes_written().saturating_sub(written_before));
     let appends = latencies.len() as u64;
     let mut latencies = latencies;
     latencies.sort_unstable();

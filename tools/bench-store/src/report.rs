@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
+use bench_common::figures::{Spread, group_thousands};
+
 use crate::args::Engine;
-use crate::machine::Spread;
-pub use crate::machine::group_thousands;
 
 /// How a row's numbers are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,12 +107,7 @@ impl Table {
                             Some(_) => " ✗",
                             None => "",
                         };
-                        format!(
-                            "{}{mark} ({}–{})",
-                            show(s.median, row.unit),
-                            show(s.min, row.unit),
-                            show(s.max, row.unit)
-                        )
+                        s.cell(|v| show(v, row.unit), mark)
                     }
                 })
                 .collect();
@@ -191,7 +186,5 @@ mod tests {
             table.render()
         );
         assert_eq!(table.misses().len(), 1);
-        assert_eq!(group_thousands(1_234_567), "1 234 567");
-        assert_eq!(group_thousands(999), "999");
     }
 }
