@@ -261,7 +261,7 @@ fn measure_appends(
         result.writer_waiting_percent(),
     );
     rows.add_some(
-        format!("{name}: bytes written to disk per event"),
+        format!("{name}: bytes the disk wrote per event (all processes)"),
         Unit::Bytes,
         written_per_event,
     );

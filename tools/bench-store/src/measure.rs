@@ -43,7 +43,8 @@ pub struct AppendRun {
     pub writer: Option<ThreadTimes>,
     /// How the store's committer thread (the key-value commits and their fsyncs) spent it.
     pub committer: Option<ThreadTimes>,
-    /// Bytes this process wrote to storage during the measurement (the embedded store).
+    /// Bytes written to the data directory's disk during the measurement, by every process (the
+    /// embedded store).
     pub disk_bytes_written: Option<u64>,
 }
 
@@ -186,7 +187,7 @@ pub fn appends(
     }
     let writer_before = ThreadTimes::of_writer();
     let committer_before = ThreadTimes::of_committer();
-    let written_before = process::bytes_written();
+    let written_before = process::device_bytes_written(&place.dir);
     let (elapsed, latencies) = runtime.block_on(async {
         let started = Instant::now();
         let tasks: Vec<_> = shares
@@ -201,8 +202,12 @@ pub fn appends(
     })?;
     let writer = embedded.then(|| ThreadTimes::of_writer().since(writer_before));
     let committer = embedded.then(|| ThreadTimes::of_committer().since(committer_before));
-    let disk_bytes_written =
-        embedded.then(|| process::bytes_written().saturating_sub(written_before));
+    let disk_bytes_written = match (embedded, written_before) {
+        (true, Some(before)) => {
+            process::device_bytes_written(&place.dir).map(|after| after.saturating_sub(before))
+        }
+        _ => None,
+    };
     let appends = latencies.len() as u64;
     let mut latencies = latencies;
     latencies.sort_unstable();
