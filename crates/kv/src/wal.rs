@@ -196,8 +196,7 @@ impl Logged {
 
     fn commit_locked(&self, wal: &mut Wal, mut batch: Batch) -> Result<(), KvError> {
         let seq = wal.next_seq;
-        let record = encode(seq, &batch);
-        if record.len() > WAL_RECORD_BYTES_MAX {
+        if HEADER_BYTES + payload_bytes(&batch) > WAL_RECORD_BYTES_MAX {
             batch.put(WAL_TABLE, SEQ_KEY, seq.to_be_bytes());
             self.engine.commit(batch)?;
             wal.next_seq += 1;
@@ -205,6 +204,7 @@ impl Logged {
             wal.unpersisted = false;
             return Ok(());
         }
+        let record = encode(seq, &batch);
         let ops = batch.len();
         let name = wal_name(&wal.path);
         let failed = |step: &str, source: std::io::Error| KvError::Commit {
@@ -343,19 +343,8 @@ fn checksum(length: &[u8], seq: &[u8], payload: &[u8]) -> [u8; CHECKSUM_BYTES] {
 /// (tag, table name's length and name, key's length and key, and for a put the value's length and
 /// value; lengths little-endian).
 fn encode(seq: u64, batch: &Batch) -> Vec<u8> {
-    let payload_bytes: usize = batch
-        .ops()
-        .iter()
-        .map(|op| {
-            let value = match op {
-                Op::Put { value, .. } => 4 + value.len(),
-                Op::Delete { .. } => 0,
-            };
-            2 + op.table().name().len() + 4 + op.key().len() + value
-        })
-        .sum();
     let mut record = vec![0; HEADER_BYTES];
-    record.reserve(payload_bytes);
+    record.reserve(payload_bytes(batch));
     for op in batch.ops() {
         let name = op.table().name().as_bytes();
         record.push(match op {
@@ -378,6 +367,22 @@ fn encode(seq: u64, batch: &Batch) -> Vec<u8> {
     record[4..12].copy_from_slice(&seq);
     record[12..HEADER_BYTES].copy_from_slice(&sum);
     record
+}
+
+/// Bytes of `batch`'s operations in a record (without the header), counted before encoding, so
+/// that a batch too large to log is never copied.
+fn payload_bytes(batch: &Batch) -> usize {
+    batch
+        .ops()
+        .iter()
+        .map(|op| {
+            let value = match op {
+                Op::Put { value, .. } => 4 + value.len(),
+                Op::Delete { .. } => 0,
+            };
+            2 + op.table().name().len() + 4 + op.key().len() + value
+        })
+        .sum()
 }
 
 fn push_bytes(record: &mut Vec<u8>, bytes: &[u8]) {
@@ -714,6 +719,7 @@ mod tests {
     fn records_round_trip() {
         let batch = batch_of(&[(true, 1, 7, 3), (false, 2, 0, 0), (true, 0, 9, 1)]);
         let record = encode(42, &batch);
+        assert_eq!(record.len(), HEADER_BYTES + payload_bytes(&batch));
         let records: Vec<Record<'_>> = Records::new(&record).collect();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].seq, 42);
