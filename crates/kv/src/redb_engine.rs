@@ -11,7 +11,7 @@
 //!
 //! Behind the write-ahead log ([`crate::Logged`]) the log's batches are committed with
 //! `Durability::None` ([`Engine::commit_volatile`]), once the log holds them durably, and
-//! [`KvEngine::commit`] above serves the log's checkpoints.
+//! [`Engine::commit_durable`] serves the log's checkpoints.
 //!
 //! Reads run in a redb read transaction: a snapshot of the last commit, which redb publishes only
 //! after its fsyncs (a durable commit) or at once (a commit with `Durability::None`, made only of
@@ -176,7 +176,12 @@ impl RedbEngine {
             .map_err(|error| self.commit_error(ops, "commit and fsync".into(), error))
     }
 
+    /// Commits `batch` (its limits already checked) with `durability`; poisons on failure.
     fn commit_with(&self, batch: &Batch, durability: redb::Durability) -> Result<(), KvError> {
+        self.poison.check(ENGINE, &self.dir)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
         let outcome = self.write(batch, durability);
         if let Err(error) = &outcome {
             self.poison.set(chain(error));
@@ -254,12 +259,11 @@ impl Engine for RedbEngine {
     /// at once and writes it to disk at the next commit with `Durability::Immediate`; after a
     /// crash before that, the file opens at the last durable commit.
     fn commit_volatile(&self, batch: Batch) -> Result<(), KvError> {
-        batch.check()?;
-        self.poison.check(ENGINE, &self.dir)?;
-        if batch.is_empty() {
-            return Ok(());
-        }
         self.commit_with(&batch, redb::Durability::None)
+    }
+
+    fn commit_durable(&self, batch: Batch) -> Result<(), KvError> {
+        self.commit_with(&batch, redb::Durability::Immediate)
     }
 }
 
@@ -274,11 +278,7 @@ impl KvEngine for RedbEngine {
 
     fn commit(&self, batch: Batch) -> Result<(), KvError> {
         batch.check()?;
-        self.poison.check(ENGINE, &self.dir)?;
-        if batch.is_empty() {
-            return Ok(());
-        }
-        self.commit_with(&batch, redb::Durability::Immediate)
+        self.commit_durable(batch)
     }
 
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {

@@ -33,7 +33,7 @@
 //! batch).
 //!
 //! Behind the write-ahead log ([`crate::Logged`]) the log's batches are `apply_batch` alone
-//! ([`Engine::commit_volatile`]), once the log holds them durably; [`KvEngine::commit`] above
+//! ([`Engine::commit_volatile`]), once the log holds them durably; [`Engine::commit_durable`]
 //! serves the log's checkpoints.
 //!
 //! # What remains a risk
@@ -380,9 +380,8 @@ impl SledEngine {
 }
 
 impl SledEngine {
-    /// Applies `batch`, then, when `durable`, flushes and fsyncs.
+    /// Applies `batch` (its limits already checked), then, when `durable`, flushes and fsyncs.
     fn commit_with(&self, batch: Batch, durable: bool) -> Result<(), KvError> {
-        batch.check()?;
         self.poison.check(ENGINE, &self.dir)?;
         if batch.is_empty() {
             return Ok(());
@@ -411,9 +410,13 @@ impl SledEngine {
 impl Engine for SledEngine {
     /// `apply_batch` alone, under the write lock (so that no scan straddles it): sled writes it
     /// to its log in the background, and durably at the next [`KvEngine::commit`]'s flush and
-    /// fsyncs. sled recovers its log as a prefix of the batches applied.
+    /// fsyncs ([`Engine::commit_durable`]). sled recovers its log as a prefix of the batches applied.
     fn commit_volatile(&self, batch: Batch) -> Result<(), KvError> {
         self.commit_with(batch, false)
+    }
+
+    fn commit_durable(&self, batch: Batch) -> Result<(), KvError> {
+        self.commit_with(batch, true)
     }
 }
 
@@ -445,6 +448,7 @@ impl KvEngine for SledEngine {
     }
 
     fn commit(&self, batch: Batch) -> Result<(), KvError> {
+        batch.check()?;
         self.commit_with(batch, true)
     }
 

@@ -66,10 +66,19 @@ const TAG_DELETE: u8 = 2;
 
 /// An engine under the log: durable commits, plus commits that are visible at once and durable
 /// only at the next durable commit.
+///
+/// Both take a batch the log has checked against the caller's limits, with the log's own put of
+/// its sequence number added (one operation of 11 bytes). They do not check it again: a batch
+/// at exactly [`BATCH_OPS_MAX`](crate::BATCH_OPS_MAX) operations or
+/// [`BATCH_BYTES_MAX`](crate::BATCH_BYTES_MAX) bytes is the caller's right, and refusing it
+/// after its record is synced would leave a record no open could replay.
 pub(crate) trait Engine: KvEngine {
     /// Applies `batch` atomically, visible to reads at once, durable at the next
-    /// [`KvEngine::commit`] (which makes every batch applied before it durable too).
+    /// [`Engine::commit_durable`] (which makes every batch applied before it durable too).
     fn commit_volatile(&self, batch: Batch) -> Result<(), KvError>;
+
+    /// Applies `batch` atomically and durably, with every batch applied before it.
+    fn commit_durable(&self, batch: Batch) -> Result<(), KvError>;
 }
 
 /// An engine with the write-ahead log in front. See the module documentation.
@@ -198,7 +207,7 @@ impl Logged {
         let seq = wal.next_seq;
         if HEADER_BYTES + payload_bytes(&batch) > WAL_RECORD_BYTES_MAX {
             batch.put(WAL_TABLE, SEQ_KEY, seq.to_be_bytes());
-            self.engine.commit(batch)?;
+            self.engine.commit_durable(batch)?;
             wal.next_seq += 1;
             wal.end = 0;
             wal.unpersisted = false;
@@ -278,7 +287,7 @@ fn refuse_reserved(batch: &Batch) -> Result<(), KvError> {
 fn checkpoint(engine: &dyn Engine, wal: &mut Wal) -> Result<(), KvError> {
     let mut batch = Batch::new();
     batch.put(WAL_TABLE, SEQ_KEY, (wal.next_seq - 1).to_be_bytes());
-    engine.commit(batch)?;
+    engine.commit_durable(batch)?;
     wal.end = 0;
     wal.unpersisted = false;
     Ok(())
@@ -617,6 +626,12 @@ mod tests {
             self.durable.lock().expect("durable").push(live);
             Ok(())
         }
+
+        fn commit_durable(&self, batch: Batch) -> Result<(), KvError> {
+            self.apply(batch);
+            *self.durable.lock().expect("durable") = vec![self.live.lock().expect("live").clone()];
+            Ok(())
+        }
     }
 
     impl KvEngine for Memory {
@@ -629,9 +644,7 @@ mod tests {
         }
 
         fn commit(&self, batch: Batch) -> Result<(), KvError> {
-            self.apply(batch);
-            *self.durable.lock().expect("durable") = vec![self.live.lock().expect("live").clone()];
-            Ok(())
+            self.commit_durable(batch)
         }
 
         fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {

@@ -66,6 +66,10 @@ macro_rules! conformance {
                 super::values_at_the_limits_are_stored(KIND);
             }
             #[test]
+            fn batches_at_the_limits_are_stored() {
+                super::batches_at_the_limits_are_stored(KIND);
+            }
+            #[test]
             fn readers_never_see_half_a_batch() {
                 super::readers_never_see_half_a_batch(KIND);
             }
@@ -586,6 +590,37 @@ fn values_at_the_limits_are_stored(kind: EngineKind) {
         engine.last(EVENTS).unwrap(),
         Some((longest_key, largest_value))
     );
+}
+
+/// A batch of exactly `BATCH_OPS_MAX` operations, and one of exactly `BATCH_BYTES_MAX` bytes,
+/// are accepted, and are there after a reopen (what the key-value layer adds to a batch of its
+/// own, the write-ahead log's sequence number, must not count against the caller's limits).
+fn batches_at_the_limits_are_stored(kind: EngineKind) {
+    let dir = tempdir();
+    let most_ops: Vec<Entry> = (0..BATCH_OPS_MAX as u32)
+        .map(|n| (n.to_be_bytes().to_vec(), vec![1]))
+        .collect();
+    let value_bytes = BATCH_BYTES_MAX / 4 - 1;
+    let most_bytes: Vec<Entry> = (0..4_u8).map(|n| (vec![n], vec![n; value_bytes])).collect();
+    {
+        let engine = open(kind, dir.path());
+        let mut batch = Batch::new();
+        for (key, value) in &most_ops {
+            batch.put(EVENTS, key.clone(), value.clone());
+        }
+        assert_eq!(batch.len(), BATCH_OPS_MAX);
+        commit(&*engine, batch);
+        let mut batch = Batch::new();
+        for (key, value) in &most_bytes {
+            batch.put(HEADS, key.clone(), value.clone());
+        }
+        assert_eq!(batch.bytes(), BATCH_BYTES_MAX);
+        commit(&*engine, batch);
+        assert_eq!(all(&*engine, EVENTS).len(), BATCH_OPS_MAX);
+    }
+    let engine = open(kind, dir.path());
+    assert_eq!(all(&*engine, EVENTS), most_ops, "after reopen");
+    assert_eq!(all(&*engine, HEADS), most_bytes, "after reopen");
 }
 
 /// Keys per batch in table `events` for [`readers_never_see_half_a_batch`]: enough that a scan
