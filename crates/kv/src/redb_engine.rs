@@ -146,9 +146,15 @@ impl RedbEngine {
             .map_err(|error| self.commit_error(ops, "set the durability".into(), error))?;
         txn.set_two_phase_commit(true);
         {
-            // A batch touches few tables; open each once, in order of first use.
+            // Applied table by table in key order: each B-tree is then walked once from left to
+            // right, and a page the transaction has already copied takes the next keys, instead
+            // of every random key (event ids) copying a page of its own. The sort is stable, so
+            // operations on one key keep their order and the outcome is the batch's.
+            let mut ops_in_order: Vec<&Op> = batch.ops().iter().collect();
+            ops_in_order.sort_by(|a, b| (a.table(), a.key()).cmp(&(b.table(), b.key())));
+            // A batch touches few tables; open each once.
             let mut open: Vec<(Table, WriteTable<'_>)> = Vec::new();
-            for op in batch.ops() {
+            for op in ops_in_order {
                 let table = op.table();
                 let position = match open.iter().position(|(name, _)| *name == table) {
                     Some(position) => position,

@@ -170,6 +170,25 @@ fn later_operations_on_a_key_win(kind: EngineKind) {
         .delete(EVENTS, b"gone".as_slice());
     commit(&*engine, batch);
     assert_eq!(all(&*engine, EVENTS), vec![entry(b"k", b"third")]);
+    // Many keys, each written four times with others between (an engine may apply a batch in
+    // another order, so long as each key's operations keep theirs): the last write wins.
+    let mut batch = Batch::new();
+    for round in 0..4u8 {
+        for key in (0..64u8).rev() {
+            batch.put(EVENTS, vec![b'm', key], vec![round, key]);
+        }
+    }
+    for key in (0..64u8).step_by(2) {
+        batch.delete(EVENTS, vec![b'm', key]);
+    }
+    commit(&*engine, batch);
+    let mut expected = vec![entry(b"k", b"third")];
+    expected.extend(
+        (1..64u8)
+            .step_by(2)
+            .map(|key| entry(&[b'm', key], &[3, key])),
+    );
+    assert_eq!(all(&*engine, EVENTS), expected);
 }
 
 fn tables_are_separate(kind: EngineKind) {
