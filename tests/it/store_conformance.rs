@@ -1141,6 +1141,42 @@ mod cases {
                 .await,
         );
         assert_eq!(next.events[0].position, total + 4);
+        // Appends and a second import build on the imported streams (a store may keep them
+        // decoded): every event gets its stream's next version, none is lost or overwritten.
+        for n in [0, 3_999] {
+            let d = decision(n);
+            let appended = accepted(
+                store
+                    .append(
+                        d,
+                        ExpectedVersion::Exact(PER_DECISION),
+                        vec![note(d, "after")],
+                    )
+                    .await,
+            );
+            assert_eq!(appended.version, PER_DECISION + 1);
+        }
+        let again: Vec<NewEvent> = (0..DECISIONS)
+            .map(|n| with_id(note(decision(n), "again"), event_id(n * 100 + 50)))
+            .collect();
+        let imported = within(
+            "the second import",
+            store.import(again, ImportOptions::default()),
+        )
+        .await;
+        assert_eq!(accepted(imported).appended, DECISIONS);
+        for n in [0, 1, 1_999, 3_999] {
+            let stream = store.read_stream(decision(n), None).await.unwrap();
+            let appended_after = u64::from(n == 0 || n == 3_999);
+            let versions: Vec<u64> = stream.iter().map(|e| e.version).collect();
+            assert_eq!(
+                versions,
+                (1..=PER_DECISION + appended_after + 1).collect::<Vec<_>>(),
+                "decision {n}'s stream after the appends and the second import"
+            );
+            assert_eq!(stream.last().unwrap().event_id, event_id(n * 100 + 50));
+        }
+        assert_log_shape(&read_everything(store.as_ref()).await);
     }
 
     pub(crate) async fn an_import_keeping_recorded_at_keeps_times_and_refuses_going_back(

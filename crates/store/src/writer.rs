@@ -53,10 +53,12 @@ const GROUP_REQUESTS_MAX: usize = 4096;
 const GROUP_BATCH_OPS_MAX: usize = 32_768;
 /// A group is committed once its batch holds this many bytes (well below kv's limit).
 const GROUP_BATCH_BYTES_MAX: usize = 24 * 1024 * 1024;
-/// Decisions whose decoded streams the writer keeps between groups, at most (then it forgets
-/// them all and reads again): appends read the stream they extend, and decoding it again for
-/// every append was a quarter of the writer's time.
-const STREAM_CACHE_DECISIONS_MAX: usize = 20_000;
+/// Decoded events the writer keeps in its streams between groups, at most (then it forgets the
+/// streams the last group did not use, and all of them if that is not enough): appends read the
+/// stream they extend, and decoding it again for every append was a quarter of the writer's
+/// time. An import may keep its own events beyond this while it runs (they are in memory
+/// already, as its request).
+const STREAM_CACHE_EVENTS_MAX: usize = 250_000;
 /// Events in one append request, at most (imports have no such limit).
 pub const APPEND_EVENTS_MAX: usize = 1000;
 /// Bytes of stored events in one append request, at most.
@@ -136,7 +138,7 @@ pub(crate) fn spawn(
                 clock,
                 tail,
                 stopped: None,
-                cache: HashMap::new(),
+                cache: Streams::default(),
                 next_stream_no: 0,
                 in_flight: false,
                 in_flight_ids: HashMap::new(),
@@ -214,7 +216,7 @@ struct Writer {
     /// Decoded streams at `tail`: lent to each group's `Pending` and taken back when the group
     /// is handed to the committer. It may hold the in-flight group's events, which are not yet
     /// durable; if that commit fails the writer stops, so they are never built on.
-    cache: HashMap<DecisionId, Stream>,
+    cache: Streams,
     /// The number the next new stream gets (as `tail`, counting what is in flight).
     next_stream_no: u64,
     /// Whether a group is being committed.
@@ -425,14 +427,14 @@ impl Writer {
         self.next_stream_no = next_stream_no;
         self.in_flight = true;
         self.in_flight_ids = staged;
-        if streams.len() > STREAM_CACHE_DECISIONS_MAX {
-            // Forgetting streams is safe only once what they hold is readable from the kv layer.
+        self.cache = streams;
+        // The streams this group did not use hold only committed events (the group before it
+        // is committed): they may be forgotten now. This group's may not, until it is.
+        if self.cache.end_generation(0, true) {
             let mut none = None;
             self.wait_idle(&mut none);
-            self.cache = HashMap::new();
+            self.cache.clear();
             self.in_flight_ids.clear();
-        } else {
-            self.cache = streams;
         }
     }
 
@@ -510,12 +512,12 @@ impl Writer {
         })
     }
 
-    fn keep_streams(&mut self, streams: HashMap<DecisionId, Stream>) {
-        self.cache = if streams.len() > STREAM_CACHE_DECISIONS_MAX {
-            HashMap::new()
-        } else {
-            streams
-        };
+    /// Keeps a group's streams when nothing is in flight (all they hold is committed).
+    fn keep_streams(&mut self, streams: Streams) {
+        self.cache = streams;
+        if self.cache.end_generation(0, false) {
+            self.cache.clear();
+        }
     }
 
     /// Runs an import while nothing is in flight; its last batch, which moves the commit point,
@@ -530,12 +532,13 @@ impl Writer {
             let _ = reply.send(Err(StoreError::Stopped(reason.clone())));
             return;
         }
-        // An import reads and writes around the cache; forgetting it keeps it true.
-        if !options.dry_run {
-            self.cache.clear();
-        }
         let now = now_after(&self.clock, self.tail.recorded_at);
         let mut pending = Pending::new(Arc::clone(&self.shared.kv), self.tail, self.next_stream_no);
+        // Nothing is in flight, so the cache is the committed streams: the import starts from
+        // them and keeps them true (a dry run leaves them be). A refused import drops them.
+        if !options.dry_run {
+            pending.streams = std::mem::take(&mut self.cache);
+        }
         let staged =
             match pending.stage(events, None, options.keep_recorded_at, now, options.dry_run) {
                 Ok(Ok(staged)) => staged,
@@ -559,14 +562,11 @@ impl Writer {
             let _ = reply.send(Err(self.stop(&error)));
             return;
         }
-        // The import's streams are not kept: the next group reads what it needs afresh.
-        pending.streams.clear();
-        pending.staged.clear();
+        // Its streams become the cache, as a group's do (`hand_off` bounds them).
         self.hand_off(Some(Gathering {
             pending,
             owed: vec![Owed::Import(reply, imported)],
         }));
-        self.cache.clear();
     }
 
     fn stop(&mut self, error: &StoreError) -> StoreError {
@@ -664,8 +664,9 @@ struct Pending {
     kv_limit: u64,
     tail: Tail,
     batch: Batch,
-    /// Streams read or written in this group: every event, in version order.
-    streams: HashMap<DecisionId, Stream>,
+    /// Streams read or written in this group (and kept from earlier ones): every event, in
+    /// version order.
+    streams: Streams,
     /// The number the next new stream gets.
     next_stream_no: u64,
     /// Events staged in this group (not yet in the key-value layer), by id.
@@ -675,6 +676,12 @@ struct Pending {
     earlier: HashMap<EventId, (DecisionId, usize)>,
     /// A failure while committing a partial import batch, reported when the import ends.
     partial_error: Option<StoreError>,
+    /// While an import is planned: the positions of its ids that the key-value layer holds
+    /// (`Pending::look_up_ids`), so each is not looked up alone.
+    indexed: Option<HashMap<EventId, u64>>,
+    /// The events of the import being staged (0 for a group of appends): its streams may hold
+    /// this many beyond [`STREAM_CACHE_EVENTS_MAX`] between its partial commits.
+    importing: usize,
 }
 
 impl Pending {
@@ -684,11 +691,13 @@ impl Pending {
             kv_limit: tail.position,
             tail,
             batch: Batch::new(),
-            streams: HashMap::new(),
+            streams: Streams::default(),
             next_stream_no,
             staged: HashMap::new(),
             earlier: HashMap::new(),
             partial_error: None,
+            indexed: None,
+            importing: 0,
         }
     }
 
@@ -710,7 +719,12 @@ impl Pending {
             keep_recorded_at,
             now,
         };
-        let plan = match staging::plan(events, &ids, request, self.tail, self)? {
+        if single.is_none() {
+            self.indexed = Some(self.look_up_ids(&ids)?);
+        }
+        let plan = staging::plan(events, &ids, request, self.tail, self);
+        self.indexed = None;
+        let plan = match plan? {
             Ok(plan) => plan,
             Err(refusal) => return Ok(Err(refusal)),
         };
@@ -725,6 +739,9 @@ impl Pending {
         };
         if dry_run {
             return Ok(Ok(staged));
+        }
+        if single.is_none() {
+            self.importing = plan.rows.len();
         }
         for row in plan.rows {
             self.put(row)?;
@@ -744,7 +761,7 @@ impl Pending {
         self.stream(record.decision_id)?;
         let stream = self
             .streams
-            .get_mut(&record.decision_id)
+            .used_mut(record.decision_id)
             .expect("the stream was just read");
         let stream_no = match stream.no {
             Some(no) => no,
@@ -780,17 +797,17 @@ impl Pending {
             hash,
             recorded_at: Some(record.recorded_at),
         };
-        let events = &mut stream.events;
         self.staged
-            .insert(record.event_id, (record.decision_id, events.len()));
-        events.push(record);
+            .insert(record.event_id, (record.decision_id, stream.events.len()));
+        self.streams.push(record);
         Ok(())
     }
 
     /// Commits an import's full batch *above* the commit point: no reader sees it until the
-    /// import's last batch moves the commit point. The caches are dropped (what they held is now
-    /// in the key-value layer, below `kv_limit`); an import's `Pending` is not used for anything
-    /// else afterwards.
+    /// import's last batch moves the commit point. What the streams held is now in the
+    /// key-value layer, below `kv_limit`, so they are kept only within their bound (the import's
+    /// own events beyond [`STREAM_CACHE_EVENTS_MAX`]); an import's `Pending` is not used for
+    /// anything else afterwards.
     fn commit_above_head(&mut self) {
         if self.partial_error.is_some() {
             self.batch = Batch::new();
@@ -800,7 +817,9 @@ impl Pending {
         match self.kv.commit(batch) {
             Ok(()) => {
                 self.kv_limit = self.tail.position;
-                self.streams.clear();
+                // Nothing of the import is in flight: any stream may go.
+                let beyond = self.streams.end_generation(self.importing, false);
+                debug_assert!(!beyond, "streams not in flight can all be forgotten");
                 self.staged.clear();
             }
             Err(error) => self.partial_error = Some(StoreError::Kv(error)),
@@ -809,11 +828,32 @@ impl Pending {
 
     /// A decision's stream, as this group sees it.
     fn stream(&mut self, decision_id: DecisionId) -> Result<&Vec<RecordedEvent>, StoreError> {
-        if !self.streams.contains_key(&decision_id) {
+        if self.streams.used_mut(decision_id).is_none() {
             let stream = read_stream(self.kv.as_ref(), decision_id, self.kv_limit)?;
             self.streams.insert(decision_id, stream);
         }
-        Ok(&self.streams[&decision_id].events)
+        Ok(&self
+            .streams
+            .get(decision_id)
+            .expect("the stream was just read")
+            .events)
+    }
+
+    /// The positions of those of `ids` that the key-value layer holds, looked up in one read,
+    /// in key order: an import's ids are many and random, and looking them up one by one was
+    /// a read transaction and a walk down the index for each.
+    fn look_up_ids(&self, ids: &[EventId]) -> Result<HashMap<EventId, u64>, StoreError> {
+        let mut sorted: Vec<&EventId> = ids.iter().collect();
+        sorted.sort_unstable_by_key(|id| id.as_bytes());
+        let keys: Vec<&[u8]> = sorted.iter().map(|id| id.as_bytes().as_slice()).collect();
+        let values = self.kv.get_many(EVENT_IDS, &keys)?;
+        let mut found = HashMap::new();
+        for (id, value) in sorted.into_iter().zip(values) {
+            if let Some(value) = value {
+                found.insert(*id, index_position(*id, &value)?);
+            }
+        }
+        Ok(found)
     }
 
     /// The stored or staged event with this id.
@@ -822,19 +862,22 @@ impl Pending {
             if let Some(&(decision_id, at)) = staged.get(&event_id) {
                 let event = self
                     .streams
-                    .get(&decision_id)
+                    .get(decision_id)
                     .and_then(|stream| stream.events.get(at))
                     .expect("a staged event's stream is kept with it");
                 return Ok(Some(event.clone()));
             }
         }
-        let Some(value) = self.kv.get(EVENT_IDS, event_id.as_bytes())? else {
+        let position = match &self.indexed {
+            Some(indexed) => indexed.get(&event_id).copied(),
+            None => match self.kv.get(EVENT_IDS, event_id.as_bytes())? {
+                Some(value) => Some(index_position(event_id, &value)?),
+                None => None,
+            },
+        };
+        let Some(position) = position else {
             return Ok(None);
         };
-        let position = decode_u64(&value).ok_or_else(|| StoreError::Corrupt {
-            position: 0,
-            detail: format!("the index entry of event {event_id} is not a position"),
-        })?;
         if position > self.kv_limit {
             return Ok(None);
         }
@@ -850,6 +893,14 @@ impl staging::Stored for Pending {
     fn stream(&mut self, decision_id: DecisionId) -> Result<&[RecordedEvent], StoreError> {
         Pending::stream(self, decision_id).map(Vec::as_slice)
     }
+}
+
+/// The position an entry of the event id index holds.
+fn index_position(event_id: EventId, value: &[u8]) -> Result<u64, StoreError> {
+    decode_u64(value).ok_or_else(|| StoreError::Corrupt {
+        position: 0,
+        detail: format!("the index entry of event {event_id} is not a position"),
+    })
 }
 
 /// The event at a position.
@@ -878,11 +929,110 @@ fn read_events(kv: &dyn KvEngine, positions: &[u64]) -> Result<Vec<RecordedEvent
 }
 
 /// A decision's stream as the writer keeps it: its number (`None` until its first event is
-/// staged) and its events in version order.
+/// staged), its events in version order, and when it was last used (`Streams::uses`).
 #[derive(Default)]
 struct Stream {
     no: Option<u64>,
     events: Vec<RecordedEvent>,
+    used: u64,
+}
+
+/// The writer's decoded streams, bounded by the events they hold, least recently used forgotten
+/// first. A generation (a group, or an import's partial batch) may be in flight when it ends:
+/// the streams it used are never forgotten then, while the ones used before it hold only events
+/// the key-value layer holds already, so the next use reads them back.
+struct Streams {
+    by_decision: HashMap<DecisionId, Stream>,
+    /// Uses so far: each use of a stream is numbered.
+    uses: u64,
+    /// The first use of the current generation.
+    generation_start: u64,
+    /// Events in all the streams.
+    events: usize,
+    /// Events kept beyond a generation's end, at most: [`STREAM_CACHE_EVENTS_MAX`].
+    bound: usize,
+}
+
+impl Default for Streams {
+    fn default() -> Streams {
+        Streams {
+            by_decision: HashMap::new(),
+            uses: 0,
+            generation_start: 0,
+            events: 0,
+            bound: STREAM_CACHE_EVENTS_MAX,
+        }
+    }
+}
+
+impl Streams {
+    fn get(&self, decision_id: DecisionId) -> Option<&Stream> {
+        self.by_decision.get(&decision_id)
+    }
+
+    /// A kept stream, marked as used now.
+    fn used_mut(&mut self, decision_id: DecisionId) -> Option<&mut Stream> {
+        let stream = self.by_decision.get_mut(&decision_id)?;
+        self.uses += 1;
+        stream.used = self.uses;
+        Some(stream)
+    }
+
+    /// Keeps a stream read from the key-value layer.
+    fn insert(&mut self, decision_id: DecisionId, mut stream: Stream) {
+        self.uses += 1;
+        stream.used = self.uses;
+        self.events += stream.events.len();
+        if let Some(old) = self.by_decision.insert(decision_id, stream) {
+            self.events -= old.events.len();
+        }
+    }
+
+    /// Adds a staged event to its stream, which is kept.
+    fn push(&mut self, record: RecordedEvent) {
+        let stream = self
+            .used_mut(record.decision_id)
+            .expect("a staged event's stream is read before it");
+        stream.events.push(record);
+        self.events += 1;
+    }
+
+    /// Ends this generation. Beyond the bound (and `allowance` more), forgets the least
+    /// recently used streams, down to three quarters of it (so that not every generation
+    /// sorts them); when the generation is `in_flight`, none it used. Returns whether the rest
+    /// is still beyond: the caller then forgets them too ([`Streams::clear`]), once the
+    /// key-value layer holds what they hold.
+    fn end_generation(&mut self, allowance: usize, in_flight: bool) -> bool {
+        let generation_start = self.generation_start;
+        self.generation_start = self.uses + 1;
+        let bound = self.bound.saturating_add(allowance);
+        if self.events <= bound {
+            return false;
+        }
+        let low = (self.bound / 4 * 3).saturating_add(allowance);
+        let mut by_use: Vec<(u64, DecisionId)> = self
+            .by_decision
+            .iter()
+            .map(|(decision_id, stream)| (stream.used, *decision_id))
+            .collect();
+        by_use.sort_unstable();
+        for (used, decision_id) in by_use {
+            if self.events <= low || (in_flight && used >= generation_start) {
+                break;
+            }
+            let forgotten = self
+                .by_decision
+                .remove(&decision_id)
+                .expect("listed from the map");
+            self.events -= forgotten.events.len();
+        }
+        self.events > bound
+    }
+
+    fn clear(&mut self) {
+        self.by_decision.clear();
+        self.events = 0;
+    }
 }
 
 /// A decision's events in version order, up to position `limit`.
@@ -930,6 +1080,7 @@ fn read_stream(
             return Ok(Stream {
                 no: Some(no),
                 events,
+                used: 0,
             });
         }
     }
@@ -1007,6 +1158,85 @@ mod tests {
         event.event_id = Some(EventId::from_uuid(uuid::Uuid::new_v4()));
         event.decision_id = decision_id;
         event
+    }
+
+    fn recorded(decision_id: DecisionId, version: u64) -> RecordedEvent {
+        RecordedEvent {
+            position: version,
+            version,
+            recorded_at: DateTime::UNIX_EPOCH,
+            event_id: EventId::from_uuid(uuid::Uuid::new_v4()),
+            decision_id,
+            occurred_on: chrono::NaiveDate::MIN,
+            actor: Some("test".into()),
+            data: event(EventType::NoteRecorded, decision_id).data,
+            hash: String::new(),
+        }
+    }
+
+    /// A stream of `events` events.
+    fn stream(decision_id: DecisionId, events: u64) -> Stream {
+        Stream {
+            no: Some(0),
+            events: (1..=events).map(|v| recorded(decision_id, v)).collect(),
+            used: 0,
+        }
+    }
+
+    /// Given streams bounded to 8 events, when a generation ends within the bound (or within
+    /// an allowance beyond it), nothing is forgotten; beyond it, the least recently used streams
+    /// are forgotten down to 6 events, never one the generation in flight used (the caller is
+    /// told when those alone are beyond), and any when nothing is in flight.
+    #[test]
+    fn streams_beyond_their_bound_forget_the_least_recently_used() {
+        let d = |n: u128| DecisionId::from_uuid(uuid::Uuid::from_u128(n));
+        let kept = |streams: &Streams| {
+            let mut kept: Vec<_> = streams.by_decision.keys().copied().collect();
+            kept.sort_unstable();
+            (kept, streams.events)
+        };
+        let mut streams = Streams {
+            bound: 8,
+            ..Streams::default()
+        };
+        streams.insert(d(1), stream(d(1), 3));
+        streams.insert(d(2), stream(d(2), 3));
+        assert!(!streams.end_generation(0, true));
+        assert_eq!(kept(&streams), (vec![d(1), d(2)], 6), "within the bound");
+        // Reads a third stream and writes to the first: the second is the least recent.
+        streams.insert(d(3), stream(d(3), 2));
+        streams.push(recorded(d(1), 4));
+        assert!(!streams.end_generation(0, true));
+        assert_eq!(kept(&streams), (vec![d(1), d(3)], 6), "the second went");
+        streams.insert(d(4), stream(d(4), 2));
+        assert!(!streams.end_generation(0, true));
+        assert_eq!(kept(&streams).1, 8, "at the bound, nothing goes");
+        // Uses the fourth and reads a fifth: the third, then the first, go (to 6 or fewer).
+        streams.used_mut(d(4)).expect("kept");
+        streams.insert(d(5), stream(d(5), 1));
+        assert!(!streams.end_generation(0, true));
+        assert_eq!(kept(&streams), (vec![d(4), d(5)], 3));
+        // A generation in flight that reads more than the bound: the older ones go, its own
+        // stay, and the caller is told.
+        streams.insert(d(6), stream(d(6), 9));
+        assert!(streams.end_generation(0, true), "9 events in flight");
+        assert_eq!(kept(&streams), (vec![d(6)], 9));
+        // Nothing in flight: even the generation's own streams may go.
+        streams.insert(d(7), stream(d(7), 1));
+        assert!(!streams.end_generation(0, false));
+        assert_eq!(
+            kept(&streams),
+            (vec![d(7)], 1),
+            "the sixth went though just used"
+        );
+        // An allowance (an import's own events) raises the bound.
+        streams.insert(d(8), stream(d(8), 9));
+        assert!(!streams.end_generation(2, true));
+        assert_eq!(kept(&streams).1, 10);
+        streams.insert(d(8), stream(d(8), 10));
+        assert_eq!(streams.events, 11, "a stream read again replaces its count");
+        streams.clear();
+        assert_eq!(kept(&streams), (vec![], 0));
     }
 
     type AppendAnswer = oneshot::Receiver<Result<Result<Appended, Refusal>, StoreError>>;
