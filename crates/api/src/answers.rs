@@ -170,11 +170,11 @@ pub(crate) struct Answers {
 type IdHasher = foldhash::fast::RandomState;
 
 /// The JSON texts of each decision's items in one report asked with parameters `P`, with the
-/// counts of facts they were computed from, in the order of `Projection::decisions` (a
-/// decision found at another place is computed afresh).
+/// counts of facts they were computed from, at the decision's place in
+/// `Projection::decisions` (a decision found at another place is computed afresh).
 #[derive(Debug)]
 struct DecisionTexts<P> {
-    kept: Mutex<Option<(P, Vec<Computed>)>>,
+    kept: Mutex<Option<(P, Vec<Option<Computed>>)>>,
 }
 
 /// A decision, the counts of facts its items were computed from, and their texts.
@@ -206,17 +206,30 @@ fn known(decision: &DecisionFacts, position: u64, head: u64) -> usize {
     decision.facts.partition_point(|f| f.position <= position)
 }
 
+/// The decisions a report may list, each with its place in `Projection::decisions`.
+type Candidates<'p> = Box<dyn Iterator<Item = (usize, &'p DecisionFacts)> + 'p>;
+
+/// Every decision of the projection, as candidates.
+fn every_decision(projection: &Projection) -> Candidates<'_> {
+    Box::new(projection.decisions().enumerate())
+}
+
 impl<P: PartialEq + Copy> DecisionTexts<P> {
-    /// The texts of every item of the report asked with `params` at `position`, in the
-    /// report's order: each decision's `items` as kept when its facts (and its replaced
-    /// decision's) known at `position` are as many as when they were kept, else computed now.
-    fn texts(
+    /// The report asked with `params` at `position`: `head` (its JSON up to its empty
+    /// `"items"`), then the texts of its items in the report's order ([`with_items`]). Each
+    /// decision's `items` are as kept when its facts (and its replaced decision's) known at
+    /// `position` are as many as when they were kept, else computed now. Only `candidates` are
+    /// looked at: the caller answers for every other decision having no item. The texts are
+    /// written out where they are kept, under the lock, without taking a count of each.
+    fn report<'p>(
         &self,
-        projection: &Projection,
+        head: &str,
+        projection: &'p Projection,
+        candidates: Candidates<'p>,
         position: u64,
         params: P,
         items: impl Fn(&DecisionFacts) -> ItemTexts,
-    ) -> ItemTexts {
+    ) -> String {
         let mut kept = self
             .kept
             .lock()
@@ -225,33 +238,46 @@ impl<P: PartialEq + Copy> DecisionTexts<P> {
             Some((asked, by_decision)) if *asked == params => by_decision,
             other => &mut other.insert((params, Vec::new())).1,
         };
-        let head = projection.head();
-        let mut texts = Vec::new();
-        for (index, decision) in projection.decisions().enumerate() {
+        let log_head = projection.head();
+        if by_decision.len() < projection.len() {
+            by_decision.resize_with(projection.len(), || None);
+        }
+        // Each item as (its order, its decision's place, its place among the decision's).
+        let mut listed: Vec<(ItemOrder, usize, usize)> = Vec::new();
+        for (index, decision) in candidates {
             let replaced = decision
                 .grant
                 .replaces
                 .and_then(|id| projection.decision(id));
             let now_known = (
-                known(decision, position, head),
-                replaced.map(|r| known(r, position, head)),
+                known(decision, position, log_head),
+                replaced.map(|r| known(r, position, log_head)),
             );
             let id = decision.decision_id;
-            let stale = by_decision
-                .get(index)
-                .is_none_or(|(was, was_known, _)| *was != id || *was_known != now_known);
-            if stale {
-                let entry = (id, now_known, items(decision));
-                match by_decision.get_mut(index) {
-                    Some(slot) => *slot = entry,
-                    None => by_decision.push(entry),
-                }
+            let slot = &mut by_decision[index];
+            let fresh = slot
+                .as_ref()
+                .is_some_and(|(was, was_known, _)| *was == id && *was_known == now_known);
+            if !fresh {
+                *slot = Some((id, now_known, items(decision)));
             }
-            texts.extend(by_decision[index].2.iter().cloned());
+            let (_, _, kept_texts) = slot.as_ref().expect("filled just above");
+            listed.extend(
+                kept_texts
+                    .iter()
+                    .enumerate()
+                    .map(|(at, (order, _))| (*order, index, at)),
+            );
         }
-        drop(kept);
-        texts.sort_by_key(|(order, _)| *order);
-        texts
+        listed.sort_by_key(|&(order, _, _)| order);
+        let by_decision = &*by_decision;
+        with_items(
+            head,
+            listed.iter().map(|&(_, index, at)| {
+                let (_, _, kept_texts) = by_decision[index].as_ref().expect("listed above");
+                &*kept_texts[at].1
+            }),
+        )
     }
 }
 
@@ -350,15 +376,19 @@ impl Answers {
             let whole = projections::worklist::ivo_worklist(projection, quarter, Some(on), as_of);
             return render::ivo_worklist(&whole, json);
         };
-        let texts = self
-            .worklist
-            .texts(projection, position, (quarter, on), |decision| {
+        self.worklist.report(
+            head,
+            projection,
+            every_decision(projection),
+            position,
+            (quarter, on),
+            |decision| {
                 decision_items(projection, position, decision, quarter, on)
                     .iter()
                     .map(|i| (worklist_order(i), item_text(i)))
                     .collect()
-            });
-        with_items(head, texts.iter().map(|(_, text)| &**text))
+            },
+        )
     }
 
     /// The JSON of the open cases on `on` as known at `as_of`: what `render::open_cases` writes
@@ -383,13 +413,21 @@ impl Answers {
             let whole = projections::open_cases::open_cases(projection, on, as_of);
             return render::open_cases(&whole, json);
         };
-        let texts = self.open_cases.texts(projection, position, on, |decision| {
-            decision_open_cases(decision, position, on)
-                .iter()
-                .map(|c| (open_case_order(c), item_text(c)))
-                .collect()
-        });
-        with_items(head, texts.iter().map(|(_, text)| &**text))
+        // When the open-episode index answers this question exactly, the decisions outside it
+        // have no open case: only those in it are looked at (`open_cases` does the same).
+        let candidates: Candidates<'_> = match projection.open_index(on, position) {
+            Some(open) => Box::new(
+                open.filter_map(|(decision_id, _)| projection.decision_with_place(*decision_id)),
+            ),
+            None => every_decision(projection),
+        };
+        self.open_cases
+            .report(head, projection, candidates, position, on, |decision| {
+                decision_open_cases(decision, position, on)
+                    .iter()
+                    .map(|c| (open_case_order(c), item_text(c)))
+                    .collect()
+            })
     }
 
     /// Answers served from those kept, and rendered afresh, since the server started.

@@ -638,6 +638,12 @@ impl Projection {
         self.place(decision_id).map(|at| &self.decisions[at])
     }
 
+    /// One decision's facts and its place in [`Projection::decisions`] (which stays while no
+    /// decision is added or replaced).
+    pub fn decision_with_place(&self, decision_id: DecisionId) -> Option<(usize, &DecisionFacts)> {
+        self.place(decision_id).map(|at| (at, &self.decisions[at]))
+    }
+
     /// Where a decision is in `decisions`.
     fn place(&self, decision_id: DecisionId) -> Option<usize> {
         if self.sorted && self.by_id.get().is_none() {
