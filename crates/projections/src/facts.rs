@@ -638,8 +638,9 @@ impl Projection {
         self.place(decision_id).map(|at| &self.decisions[at])
     }
 
-    /// One decision's facts and its place in [`Projection::decisions`] (which stays while no
-    /// decision is added or replaced).
+    /// One decision's facts and its place in [`Projection::decisions`]. Folding events keeps
+    /// every place (a new decision goes last); a projection loaded or rebuilt may place them
+    /// otherwise, so a caller that keeps places checks the id found there.
     pub fn decision_with_place(&self, decision_id: DecisionId) -> Option<(usize, &DecisionFacts)> {
         self.place(decision_id).map(|at| (at, &self.decisions[at]))
     }
