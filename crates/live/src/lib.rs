@@ -92,11 +92,17 @@ const DECODE_THREADS_MAX: usize = 4;
 /// as the first part is decoded.
 fn fold_lines(projection: &mut Projection, lines: &[(u64, Vec<u8>)]) -> Result<(), LiveError> {
     let parts = (lines.len() / DECODE_PART_LINES_MIN).clamp(1, DECODE_PARTS_MAX);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(DECODE_THREADS_MAX)
-        .min(parts);
-    if parts == 1 || threads == 1 {
+    // Asking the machine for its cores reads several files (cgroups): only when there are
+    // parts to share.
+    let threads = if parts > 1 {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(DECODE_THREADS_MAX)
+            .min(parts)
+    } else {
+        1
+    };
+    if threads == 1 {
         projection.fold_all(decode_lines(lines)?)?;
         return Ok(());
     }

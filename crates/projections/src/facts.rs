@@ -523,10 +523,16 @@ impl Projection {
             let open = decision.view(head).and_then(|view| OpenEpisodes::of(&view));
             (decision.decision_id, open)
         };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZeroUsize::get)
-            .min(dirty.len() / REFRESH_PART_DECISIONS_MIN)
-            .max(1);
+        // Asking the machine for its cores reads several files (cgroups): only when there is
+        // work to share, not after every append.
+        let parts = dirty.len() / REFRESH_PART_DECISIONS_MIN;
+        let threads = if parts > 1 {
+            std::thread::available_parallelism()
+                .map_or(1, std::num::NonZeroUsize::get)
+                .min(parts)
+        } else {
+            1
+        };
         let refreshed: Vec<Vec<(DecisionId, Option<OpenEpisodes>)>> = if threads == 1 {
             vec![dirty.iter().map(open_of).collect()]
         } else {

@@ -313,11 +313,17 @@ fn read_events(
     let count = limit
         .min(READ_PAGE_EVENTS_MAX)
         .min(usize::try_from(upto - after).unwrap_or(usize::MAX));
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(READ_THREADS_MAX)
-        .min(count / (READ_SPLIT_EVENTS_MIN / 2).max(1))
-        .max(1);
+    // Asking the machine for its cores reads several files (cgroups): only for a page long
+    // enough to split, not for every small read.
+    let parts = count / (READ_SPLIT_EVENTS_MIN / 2).max(1);
+    let threads = if parts > 1 {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(READ_THREADS_MAX)
+            .min(parts)
+    } else {
+        1
+    };
     let last = after + count as u64;
     if threads == 1 {
         return read_decoded(kv, after, last, count);
