@@ -8,7 +8,8 @@
 //!
 //! `--store postgres://…` (or `$VERKSTALL_STORE`) names a PostgreSQL store instead
 //! ([`open_log`]); the commands that read the log through it (`serve`, `verify`, `events`, the
-//! reports, `rebuild`) then keep only their local state in the data directory.
+//! reports, `rebuild`) then keep only their local state in the data directory, and `token` and
+//! `access-log` ([`prepare_node_dir`], [`existing_node_dir`]) make no embedded log in it.
 
 use std::path::{Path, PathBuf};
 
@@ -134,6 +135,45 @@ pub fn is_data_dir(path: &Path) -> bool {
 /// Opens the store in `location`, creating the data directory if it does not exist.
 pub fn open_for_writing(location: &Location) -> Result<Opened, CliError> {
     open_at(&location.path, location.engine)
+}
+
+/// Makes the data directory ready for a command that writes the node's own files beside the log
+/// (API tokens): with the embedded log, a new directory is created as a writing command creates
+/// it (its store included; an existing one is not opened, as a running server holds it); with a
+/// PostgreSQL store (`--store`), the directory holds only the node's local state, and no
+/// embedded log is made in it.
+pub fn prepare_node_dir(location: &Location) -> Result<(), CliError> {
+    if location.store.is_some() {
+        let path = &location.path;
+        return std::fs::create_dir_all(path)
+            .with_context(|| format!("cannot create data directory {}", path.display()))
+            .map_err(CliError::from);
+    }
+    if !is_data_dir(&location.path) {
+        drop(open_for_writing(location)?);
+    }
+    Ok(())
+}
+
+/// Checks that the data directory exists for a command that only reads the node's own files
+/// (tokens, the access log), creating nothing: with the embedded log it must be a data
+/// directory; with a PostgreSQL store (`--store`), a directory.
+pub fn existing_node_dir(location: &Location) -> Result<(), CliError> {
+    let path = &location.path;
+    if location.store.is_some() {
+        if path.is_dir() {
+            return Ok(());
+        }
+        return Err(CliError::Other(anyhow::anyhow!(
+            "data directory {} does not exist; name the node's data directory with --data DIR \
+             or $VERKSTALL_DATA",
+            path.display()
+        )));
+    }
+    if !is_data_dir(path) {
+        open_existing(location)?;
+    }
+    Ok(())
 }
 
 /// Opens the store in `location` for a command that only reads: a directory that does not exist

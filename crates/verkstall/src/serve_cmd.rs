@@ -251,7 +251,13 @@ mod tests {
         let data = dir.path().join("node");
         let token = ok(
             &data,
-            &["token", "create", "--role", "admin", "--name", "drift"],
+            &[
+                "--store", &config, "token", "create", "--role", "admin", "--name", "drift",
+            ],
+        );
+        assert!(
+            data.is_dir() && !crate::data::is_data_dir(&data),
+            "a PostgreSQL node's new data directory gets no embedded log"
         );
         let body: Vec<serde_json::Value> = events()
             .lines()
@@ -317,6 +323,17 @@ mod tests {
         assert!(
             data.join("node.id").is_file(),
             "the node's name (crate api's NODE_FILE_NAME) is kept in its data directory"
+        );
+        let tokens = ok(&data, &["--store", &config, "token", "list"]);
+        assert!(tokens.contains("admin\tdrift"), "{tokens}");
+        let access = ok(&data, &["--store", &config, "access-log"]);
+        assert!(
+            access.contains("drift"),
+            "the node's access log has the reads made through it: {access}"
+        );
+        assert!(
+            !crate::data::is_data_dir(&data),
+            "the node's data directory never got an embedded log"
         );
     }
 }

@@ -57,11 +57,7 @@ pub fn run(
 ) -> Result<(), CliError> {
     match command {
         TokenCommand::Create(args) => {
-            if !data::is_data_dir(&location.path) {
-                // A new data directory is created as a writing command creates it; an existing
-                // one is not opened (a running server holds its store).
-                drop(data::open_for_writing(location)?);
-            }
+            data::prepare_node_dir(location)?;
             let token =
                 auth::create_token(&location.path, args.role, &args.name, chrono::Utc::now())
                     .map_err(|e| match e {
@@ -71,9 +67,7 @@ pub fn run(
             writeln!(out, "{token}")?;
         }
         TokenCommand::Revoke(args) => {
-            if !data::is_data_dir(&location.path) {
-                data::open_existing(location)?;
-            }
+            data::existing_node_dir(location)?;
             let revoked = auth::revoke_token(&location.path, &args.name).map_err(|e| match e {
                 auth::TokenError::NotFound(text) | auth::TokenError::Invalid(text) => {
                     CliError::Usage(text)
@@ -88,9 +82,7 @@ pub fn run(
             )?;
         }
         TokenCommand::List => {
-            if !data::is_data_dir(&location.path) {
-                data::open_existing(location)?;
-            }
+            data::existing_node_dir(location)?;
             let tokens = auth::read_tokens(&location.path)
                 .map_err(|e| anyhow!(e).context("cannot read the tokens"))?;
             for token in tokens {
@@ -111,9 +103,7 @@ pub fn run(
 /// oldest first, after checking the log's hash chain (a broken chain fails the command, naming
 /// the first line that breaks it, and prints nothing).
 pub fn run_access_log(location: &Location, out: &mut dyn Write) -> Result<(), CliError> {
-    if !data::is_data_dir(&location.path) {
-        data::open_existing(location)?;
-    }
+    data::existing_node_dir(location)?;
     let check = api::access::verify_access_log(&location.path)
         .map_err(|e| anyhow!(e).context("cannot read the access log"))?;
     if let Some(damage) = check.damage {

@@ -46,21 +46,30 @@ impl Node {
     fn start(data: &Path, config: &str, by_env: bool) -> Node {
         let exe = env!("CARGO_BIN_EXE_verkstall");
         let data_arg = data.to_str().unwrap();
-        let token = Command::new(exe)
+        let on_store = |command: &mut Command| {
+            if by_env {
+                command.env("VERKSTALL_STORE", config);
+            } else {
+                command.args(["--store", config]);
+            }
+        };
+        let mut token = Command::new(exe);
+        on_store(&mut token);
+        let token = token
             .args(["--data", data_arg, "token", "create", "--role", "admin"])
             .args(["--name", "nodes-test"])
             .output()
             .unwrap();
         assert!(token.status.success(), "{token:?}");
         let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+        assert!(
+            !data.join(store::ENGINE_FILE_NAME).exists(),
+            "a node on PostgreSQL has no embedded log"
+        );
         let stderr = data.with_extension("stderr");
         let mut command = Command::new(exe);
         command.args(["--data", data_arg, "serve", "--addr", "127.0.0.1:0"]);
-        if by_env {
-            command.env("VERKSTALL_STORE", config);
-        } else {
-            command.args(["--store", config]);
-        }
+        on_store(&mut command);
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
