@@ -1,0 +1,123 @@
+//! Cost probe, not a test: what a durable commit costs per event as more events share it.
+//!
+//! The event store writes three entries per event: the event under its position (keys in
+//! order), its id under a random UUID, and its place in its stream (keys spread over the key
+//! space). This probe fills one engine with `prefill` such events, then commits
+//! `PROBE_EVENTS` more in groups of 16, 64, 160 and 512 events per commit, each commit durable
+//! (through the write-ahead log: one record, one `fdatasync`, then the engine's in-memory
+//! commit), and prints the time per event for each group size.
+//!
+//! If the cost per event were mostly per commit, it would fall in proportion to the group size.
+//! What stays when the group grows is the cost of each insert itself.
+//!
+//! `TMPDIR=/var/tmp cargo run -p kv --release --all-features --example group_probe [prefill
+//! [engine]]` (the directory must be on a real disk: tmpfs makes `fdatasync` free).
+
+#![allow(clippy::expect_used)]
+
+use std::time::Instant;
+
+use kv::{Batch, EngineKind, KvEngine, Table};
+
+const PROBE_PREFILL_EVENTS: u64 = 100_000;
+const PROBE_EVENTS: u64 = 32_000;
+const PROBE_GROUP_EVENTS: [u64; 4] = [16, 64, 160, 512];
+/// Events per commit while filling (a bulk import's size).
+const PREFILL_BATCH_EVENTS: u64 = 10_000;
+/// Events per stream, on average, as in the demo municipality.
+const STREAM_EVENTS: u64 = 6;
+const EVENT_BYTES: usize = 600;
+const EVENTS: Table = Table::new("events");
+const EVENT_IDS: Table = Table::new("event_ids");
+const STREAMS: Table = Table::new("streams");
+
+/// splitmix64: random enough for keys, and the same on every run.
+struct Keys(u64);
+
+impl Keys {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// Where the next event goes, and the streams' versions so far.
+struct Log {
+    keys: Keys,
+    position: u64,
+    versions: Vec<u32>,
+    event: Vec<u8>,
+}
+
+impl Log {
+    fn put_event(&mut self, batch: &mut Batch) {
+        self.position += 1;
+        let position = self.position.to_be_bytes();
+        batch.put(EVENTS, position, self.event.clone());
+        let mut id = self.keys.next().to_be_bytes().to_vec();
+        id.extend_from_slice(&self.keys.next().to_be_bytes());
+        batch.put(EVENT_IDS, id, position);
+        let stream = self.keys.next() % self.versions.len() as u64;
+        let slot = usize::try_from(stream).expect("a stream index fits a usize");
+        self.versions[slot] += 1;
+        let mut place = stream.to_be_bytes().to_vec();
+        place.extend_from_slice(&self.versions[slot].to_be_bytes());
+        batch.put(STREAMS, place, position);
+    }
+
+    fn commit(&mut self, engine: &dyn KvEngine, events: u64) {
+        let mut batch = Batch::new();
+        for _ in 0..events {
+            self.put_event(&mut batch);
+        }
+        engine.commit(batch).expect("commit");
+    }
+}
+
+fn main() {
+    let prefill = std::env::args()
+        .nth(1)
+        .map_or(PROBE_PREFILL_EVENTS, |text| {
+            text.parse().expect("prefill: a number")
+        });
+    let only: Option<EngineKind> = std::env::args()
+        .nth(2)
+        .map(|name| name.parse().expect("engine: redb or sled"));
+    for kind in EngineKind::ALL
+        .into_iter()
+        .filter(|kind| kind.is_compiled() && only.is_none_or(|only| only == *kind))
+    {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let engine = kv::open(kind, dir.path()).expect("open");
+        let streams = (prefill / STREAM_EVENTS).max(1);
+        let mut log = Log {
+            keys: Keys(7),
+            position: 0,
+            versions: vec![0; usize::try_from(streams).expect("streams fit a usize")],
+            event: vec![b'x'; EVENT_BYTES],
+        };
+        let mut filled = 0;
+        while filled < prefill {
+            let events = PREFILL_BATCH_EVENTS.min(prefill - filled);
+            log.commit(engine.as_ref(), events);
+            filled += events;
+        }
+        for group in PROBE_GROUP_EVENTS {
+            let started = Instant::now();
+            let mut done = 0;
+            while done < PROBE_EVENTS {
+                log.commit(engine.as_ref(), group);
+                done += group;
+            }
+            let per_event = started.elapsed().as_secs_f64() * 1e6 / done as f64;
+            println!(
+                "{kind}: {prefill} events before, {group} events per durable commit: \
+                 {per_event:.1} µs per event, {:.0} commits/s",
+                1e6 / (per_event * group as f64)
+            );
+        }
+    }
+}
