@@ -17,7 +17,9 @@
 
 use std::time::Instant;
 
-use kv::{Batch, EngineKind, KvEngine, Table};
+use kv::{Batch, KvEngine, Table};
+
+mod probe;
 
 const PROBE_PREFILL_EVENTS: u64 = 100_000;
 const PROBE_EVENTS: u64 = 32_000;
@@ -78,20 +80,8 @@ impl Log {
 }
 
 fn main() {
-    let prefill = std::env::args()
-        .nth(1)
-        .map_or(PROBE_PREFILL_EVENTS, |text| {
-            text.parse().expect("prefill: a number")
-        });
-    let only: Option<EngineKind> = std::env::args()
-        .nth(2)
-        .map(|name| name.parse().expect("engine: redb or sled"));
-    for kind in EngineKind::ALL
-        .into_iter()
-        .filter(|kind| kind.is_compiled() && only.is_none_or(|only| only == *kind))
-    {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let engine = kv::open(kind, dir.path()).expect("open");
+    let prefill = probe::number_arg(1, PROBE_PREFILL_EVENTS, "prefill");
+    for (kind, engine, _dir) in probe::engines(2) {
         let streams = (prefill / STREAM_EVENTS).max(1);
         let mut log = Log {
             keys: Keys(7),

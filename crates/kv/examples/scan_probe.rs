@@ -9,7 +9,9 @@
 use std::ops::Bound;
 use std::time::Instant;
 
-use kv::{Batch, EngineKind, Table};
+use kv::{Batch, Table};
+
+mod probe;
 
 const PROBE_ENTRIES: u64 = 1_000_000;
 const PROBE_BATCH_ENTRIES: u64 = 10_000;
@@ -18,22 +20,9 @@ const PROBE_VALUE_BYTES: usize = 100;
 const EVENTS: Table = Table::new("events");
 
 fn main() {
-    let entries = std::env::args().nth(1).map_or(PROBE_ENTRIES, |text| {
-        text.parse().expect("entries: a number")
-    });
-    let page_entries: usize = std::env::args().nth(3).map_or(PROBE_PAGE_ENTRIES, |text| {
-        text.parse().expect("page: a number")
-    });
-    let only: Option<EngineKind> = std::env::args()
-        .nth(2)
-        .map(|name| name.parse().expect("engine: redb or sled"));
-    for kind in EngineKind::ALL
-        .into_iter()
-        .filter(|kind| kind.is_compiled() && only.is_none_or(|only| only == *kind))
-    {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let engine = kv::open(kind, dir.path()).expect("open");
-
+    let entries = probe::number_arg(1, PROBE_ENTRIES, "entries");
+    let page_entries: usize = probe::number_arg(3, PROBE_PAGE_ENTRIES, "page");
+    for (kind, engine, _dir) in probe::engines(2) {
         let started = Instant::now();
         let mut n = 0_u64;
         while n < entries {
