@@ -66,6 +66,18 @@ impl EmbeddedStore {
         engine: Option<kv::EngineKind>,
         clock: Clock,
     ) -> Result<EmbeddedStore, StoreError> {
+        Self::open_with_stream_cache(path, engine, clock, writer::STREAM_CACHE_EVENTS_MAX)
+    }
+
+    /// [`EmbeddedStore::open`], with the writer keeping at most `stream_cache_events` decoded
+    /// events between groups: tests make it small, so that streams are forgotten and read again
+    /// all the time.
+    pub(crate) fn open_with_stream_cache(
+        path: &Path,
+        engine: Option<kv::EngineKind>,
+        clock: Clock,
+        stream_cache_events: usize,
+    ) -> Result<EmbeddedStore, StoreError> {
         let mut data_dir = DataDir::open(path, engine)?;
         let kv: Arc<dyn KvEngine> =
             Arc::from(open_engine(data_dir.engine(), &data_dir.log_path())?);
@@ -88,13 +100,18 @@ impl EmbeddedStore {
             head_tx,
         });
         let (commands, receiver) = mpsc::channel(writer::QUEUE_REQUESTS_MAX);
-        let writer =
-            writer::spawn(Arc::clone(&shared), clock, tail, anchor, receiver).map_err(|e| {
-                StoreError::DataDir {
-                    path: path.display().to_string(),
-                    detail: format!("cannot start the writer thread: {e}"),
-                }
-            })?;
+        let writer = writer::spawn(
+            Arc::clone(&shared),
+            clock,
+            tail,
+            anchor,
+            receiver,
+            stream_cache_events,
+        )
+        .map_err(|e| StoreError::DataDir {
+            path: path.display().to_string(),
+            detail: format!("cannot start the writer thread: {e}"),
+        })?;
         Ok(EmbeddedStore {
             shared,
             commands: Some(commands),

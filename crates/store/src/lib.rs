@@ -28,6 +28,8 @@ mod chain;
 mod datadir;
 mod embedded;
 mod layout;
+#[cfg(test)]
+mod model_tests;
 mod recovery;
 pub mod staging;
 pub mod subscription;

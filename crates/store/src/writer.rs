@@ -58,7 +58,7 @@ const GROUP_BATCH_BYTES_MAX: usize = 24 * 1024 * 1024;
 /// decoding it again for every append was a quarter of the writer's time. A decoded event takes
 /// about 440 bytes, so this is about 110 MB. An import may keep its own events beyond this
 /// while it runs (they are in memory already, as its request).
-const STREAM_CACHE_EVENTS_MAX: usize = 250_000;
+pub(crate) const STREAM_CACHE_EVENTS_MAX: usize = 250_000;
 /// Events in one append request, at most (imports have no such limit).
 pub const APPEND_EVENTS_MAX: usize = 1000;
 /// Bytes of stored events in one append request, at most.
@@ -117,6 +117,7 @@ pub(crate) fn spawn(
     tail: Tail,
     anchor: Anchor,
     commands: mpsc::Receiver<Command>,
+    stream_cache_events: usize,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let (groups, group_rx) = sync_mpsc::sync_channel::<Group>(1);
     let (done_tx, done) = sync_mpsc::channel::<Outcome>();
@@ -138,7 +139,7 @@ pub(crate) fn spawn(
                 clock,
                 tail,
                 stopped: None,
-                cache: Streams::default(),
+                cache: Streams::bounded(stream_cache_events),
                 next_stream_no: 0,
                 in_flight: false,
                 in_flight_ids: HashMap::new(),
@@ -955,17 +956,22 @@ struct Streams {
 
 impl Default for Streams {
     fn default() -> Streams {
+        Streams::bounded(STREAM_CACHE_EVENTS_MAX)
+    }
+}
+
+impl Streams {
+    /// No streams yet, keeping at most `bound` events beyond a generation's end.
+    fn bounded(bound: usize) -> Streams {
         Streams {
             by_decision: HashMap::new(),
             uses: 0,
             generation_start: 0,
             events: 0,
-            bound: STREAM_CACHE_EVENTS_MAX,
+            bound,
         }
     }
-}
 
-impl Streams {
     fn get(&self, decision_id: DecisionId) -> Option<&Stream> {
         self.by_decision.get(&decision_id)
     }
@@ -1290,6 +1296,7 @@ mod tests {
             Tail::EMPTY,
             anchor,
             receiver,
+            STREAM_CACHE_EVENTS_MAX,
         )
         .expect("spawn");
         let decision = DecisionId::from_uuid(uuid::Uuid::new_v4());
