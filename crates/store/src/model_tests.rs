@@ -54,8 +54,10 @@ enum Step {
     Repeat { pick: usize },
     /// Appends sent at once, one event each: a decision with no stream yet gets its grant (and
     /// only that), expecting no stream; one with a stream gets a note for each time it is named,
-    /// expecting any version, so the notes may land in any order.
-    Burst { decisions: Vec<u8> },
+    /// expecting any version, so the notes may land in any order. A note marked `true` is sent
+    /// twice at once: it is stored once, and the other request is answered as a repeat, whether
+    /// it lands in the same group or while the first one's group is in flight.
+    Burst { decisions: Vec<(u8, bool)> },
     /// Events to these decisions in one import; `broken` adds, last, a second grant to the last
     /// one, which refuses the whole import.
     Import { decisions: Vec<u8>, broken: bool },
@@ -75,7 +77,7 @@ fn step() -> impl Strategy<Value = Step> {
         8 => (decision.clone(), prop::bool::weighted(0.3), expect)
             .prop_map(|(decision, grant, expect)| Step::Append { decision, grant, expect }),
         2 => any::<usize>().prop_map(|pick| Step::Repeat { pick }),
-        4 => prop::collection::vec(decision.clone(), 2..16)
+        4 => prop::collection::vec((decision.clone(), prop::bool::weighted(0.25)), 2..16)
             .prop_map(|decisions| Step::Burst { decisions }),
         2 => (prop::collection::vec(decision, 1..12), prop::bool::weighted(0.3))
             .prop_map(|(decisions, broken)| Step::Import { decisions, broken }),
@@ -264,7 +266,7 @@ async fn run(steps: Vec<Step>, engine: kv::EngineKind, stream_cache_events: usiz
             Step::Burst { decisions } => {
                 let mut granted = Vec::new();
                 let mut tasks = Vec::new();
-                for decision in decisions {
+                for (decision, twice) in decisions {
                     let version = model.version(decision);
                     let expected = match version {
                         0 if granted.contains(&decision) => continue,
@@ -273,30 +275,46 @@ async fn run(steps: Vec<Step>, engine: kv::EngineKind, stream_cache_events: usiz
                     };
                     granted.push(decision);
                     let event = model.next_event(decision, version);
-                    let store = Arc::clone(&store);
-                    tasks.push(tokio::spawn(async move {
-                        let event_id = event.event_id.unwrap();
-                        let answer = store
-                            .append(decision_id(decision), expected, vec![event])
-                            .await
-                            .expect("the store works");
-                        (decision, event_id, answer)
-                    }));
+                    let copies = if twice && version > 0 { 2 } else { 1 };
+                    for _ in 0..copies {
+                        let store = Arc::clone(&store);
+                        let event = event.clone();
+                        tasks.push(tokio::spawn(async move {
+                            let event_id = event.event_id.unwrap();
+                            let answer = store
+                                .append(decision_id(decision), expected, vec![event])
+                                .await
+                                .expect("the store works");
+                            (decision, event_id, answer)
+                        }));
+                    }
                 }
-                let sent = tasks.len() as u64;
+                let mut answers: HashMap<EventId, Vec<Appended>> = HashMap::new();
                 let mut landed = Vec::new();
                 for task in tasks {
                     let (decision, event_id, answer) = task.await.unwrap();
                     let appended = answer.unwrap_or_else(|r| panic!("{context}: refused: {r}"));
                     assert_eq!(appended.events[0].event_id, event_id, "{context}");
                     assert_eq!(appended.version, appended.events[0].version, "{context}");
-                    landed.push((
-                        appended.events[0].position,
-                        decision,
-                        event_id,
-                        appended.version,
-                    ));
+                    if !appended.duplicate {
+                        landed.push((
+                            appended.events[0].position,
+                            decision,
+                            event_id,
+                            appended.version,
+                        ));
+                    }
+                    answers.entry(event_id).or_default().push(appended);
                 }
+                for (event_id, answers) in &answers {
+                    let stored = answers.iter().filter(|a| !a.duplicate).count();
+                    assert_eq!(stored, 1, "{context}: {event_id} stored once: {answers:?}");
+                    assert!(
+                        answers.iter().all(|a| a.events == answers[0].events),
+                        "{context}: {event_id} answered alike: {answers:?}"
+                    );
+                }
+                let sent = answers.len() as u64;
                 landed.sort_unstable();
                 let positions: Vec<u64> = landed.iter().map(|l| l.0).collect();
                 let expected: Vec<u64> = (model.head + 1..=model.head + sent).collect();
