@@ -9,7 +9,8 @@
 //! rules checked inside the single writer (two racing `Verkställd`, one refused); `recorded_at`
 //! from the store's clock and never going backwards; idempotent appends by `event_id`; reads
 //! *as of* a moment; imports all or nothing, larger than one storage batch, with kept times and
-//! dry runs; and subscribers that catch up, follow live, keep their checkpoint across a reopen,
+//! dry runs; answers and reads that agree with a plain model over a long random run; and
+//! subscribers that catch up, follow live, keep their checkpoint across a reopen,
 //! get every event after failures, and cannot block appends or one another.
 //!
 //! Concurrency cases run on a multi-thread runtime; every wait is bounded (a hang fails, no
@@ -1273,6 +1274,26 @@ mod cases {
         assert_eq!(last.recorded_at, now);
     }
 
+    /// The store answers, and reads back, as a plain model of the log over one long run of
+    /// random steps (`store::testing`): appends with every kind of expectation, rule breaks,
+    /// requests sent again, concurrent bursts (some requests twice at once), imports whole and
+    /// refused, and reopenings. The run comes from a fixed seed; a failure names its step.
+    pub(crate) async fn the_store_agrees_with_a_model_over_a_random_run(
+        factory: &dyn StoreFactory,
+    ) {
+        use proptest::strategy::{Strategy, ValueTree};
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let steps = proptest::collection::vec(store::testing::step(), MODEL_RUN_STEPS)
+            .new_tree(&mut runner)
+            .expect("a run of steps")
+            .current();
+        let clock = TestClock::standard();
+        store::testing::run(steps, &mut || factory.open(clock.clock())).await;
+    }
+
+    /// Steps of the model run: enough for every kind of step many times over.
+    const MODEL_RUN_STEPS: usize = 300;
+
     pub(crate) async fn a_dry_run_import_writes_nothing(factory: &dyn StoreFactory) {
         let store = factory.open(TestClock::standard().clock());
         let seed = decision(99);
@@ -1722,6 +1743,7 @@ macro_rules! every_case {
             an_import_keeping_recorded_at_keeps_times_and_refuses_going_back,
             an_import_keeping_recorded_at_refuses_times_after_the_clock,
             a_dry_run_import_writes_nothing,
+            the_store_agrees_with_a_model_over_a_random_run,
             a_subscriber_catches_up_from_its_checkpoint_then_follows_live,
             a_subscriber_checkpoint_survives_reopening,
             a_subscriber_that_fails_twice_gets_every_event_in_order,

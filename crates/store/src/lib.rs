@@ -33,6 +33,8 @@ mod model_tests;
 mod recovery;
 pub mod staging;
 pub mod subscription;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 mod verify;
 mod writer;
 
