@@ -4,6 +4,7 @@
 
 mod calendar;
 mod crash;
+mod disk_full;
 mod events;
 mod golden;
 mod import;

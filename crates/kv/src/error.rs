@@ -265,13 +265,19 @@ impl EngineError {
     }
 }
 
-/// `error` and its chain of sources, joined by ": ", for messages that outlive the error.
-pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+/// `error` and its chain of sources, joined by ": ", for messages that outlive the error (a
+/// poisoned engine's cause, a stopped writer's reason). A source an error already quotes in its
+/// own message is not said again; the deepest cause (the operating system's "No space left on
+/// device", say) is what an operator needs most, so it is never left out.
+pub fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
         source = cause.source();
     }
     text

@@ -45,7 +45,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 pub use batch::{Batch, Op};
-pub use error::{BatchProblem, EngineError, KvError};
+pub use error::{BatchProblem, EngineError, KvError, chain as error_chain};
 pub use redb_engine::RedbEngine;
 #[cfg(feature = "sled")]
 pub use sled_engine::SledEngine;

@@ -193,7 +193,8 @@ impl Committer {
         } = group;
         batch.put(META, HEAD_KEY.to_vec(), tail.encode());
         if let Err(error) = self.shared.kv.commit(batch) {
-            let reason = StoreError::Kv(error).to_string();
+            // With its causes: the operating system's reason is what an operator acts on.
+            let reason = kv::error_chain(&StoreError::Kv(error));
             tracing::error!(%reason, "the writer stops taking writes");
             // Refusals in the group were judged against committed state and the group's own
             // earlier requests; they stand, as they did before the writer was pipelined.
@@ -571,7 +572,7 @@ impl Writer {
     }
 
     fn stop(&mut self, error: &StoreError) -> StoreError {
-        let reason = error.to_string();
+        let reason = kv::error_chain(error);
         tracing::error!(%reason, "the writer stops taking writes");
         self.stopped = Some(reason.clone());
         StoreError::Stopped(reason)
