@@ -76,6 +76,8 @@ pub enum Step {
         decisions: Vec<u8>,
         /// Adds, last, a second grant to the last decision, which refuses the whole import.
         broken: bool,
+        /// Checks only: answered as the import would be, nothing written, nothing kept.
+        dry_run: bool,
     },
     /// The store closed and opened again.
     Reopen,
@@ -96,8 +98,12 @@ pub fn step() -> impl Strategy<Value = Step> {
         2 => any::<usize>().prop_map(|pick| Step::Repeat { pick }),
         4 => prop::collection::vec((decision.clone(), prop::bool::weighted(0.25)), 2..16)
             .prop_map(|decisions| Step::Burst { decisions }),
-        2 => (prop::collection::vec(decision, 1..12), prop::bool::weighted(0.3))
-            .prop_map(|(decisions, broken)| Step::Import { decisions, broken }),
+        2 => (
+            prop::collection::vec(decision, 1..12),
+            prop::bool::weighted(0.3),
+            prop::bool::weighted(0.3),
+        )
+            .prop_map(|(decisions, broken, dry_run)| Step::Import { decisions, broken, dry_run }),
         1 => Just(Step::Reopen),
     ]
 }
@@ -337,7 +343,11 @@ pub async fn run(steps: Vec<Step>, open: &mut dyn FnMut() -> Arc<dyn EventStore>
                 }
                 model.head += sent;
             }
-            Step::Import { decisions, broken } => {
+            Step::Import {
+                decisions,
+                broken,
+                dry_run,
+            } => {
                 let mut versions: HashMap<u8, u64> = HashMap::new();
                 let mut events = Vec::new();
                 for &decision in &decisions {
@@ -351,8 +361,12 @@ pub async fn run(steps: Vec<Step>, open: &mut dyn FnMut() -> Arc<dyn EventStore>
                 if broken {
                     events.push(model.event(last, true));
                 }
+                let options = ImportOptions {
+                    keep_recorded_at: false,
+                    dry_run,
+                };
                 let answer = store
-                    .import(events.clone(), ImportOptions::default())
+                    .import(events.clone(), options)
                     .await
                     .expect("the store works");
                 if broken {
@@ -379,9 +393,11 @@ pub async fn run(steps: Vec<Step>, open: &mut dyn FnMut() -> Arc<dyn EventStore>
                         }),
                         "{context}"
                     );
-                    for (event, &decision) in events.iter().zip(&decisions) {
-                        model.head += 1;
-                        model.record(decision, event.event_id.unwrap(), model.head);
+                    if !dry_run {
+                        for (event, &decision) in events.iter().zip(&decisions) {
+                            model.head += 1;
+                            model.record(decision, event.event_id.unwrap(), model.head);
+                        }
                     }
                 }
             }
