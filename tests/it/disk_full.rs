@@ -52,14 +52,14 @@ fn small_disk() -> Option<PathBuf> {
     }
 }
 
-/// Fills the file system of `dir` with `filler` but for [`LEFT_FREE_BYTES`].
+/// Fills the file system `filler` goes on, with `filler`, but for [`LEFT_FREE_BYTES`].
 fn fill(filler: &Path) {
     let mut file = std::fs::File::create(filler).unwrap();
     let chunk = vec![0xa5_u8; 1 << 20];
     loop {
         match file.write_all(&chunk) {
             Ok(()) => {}
-            Err(error) if error.raw_os_error() == Some(28) => break,
+            Err(error) if error.kind() == std::io::ErrorKind::StorageFull => break,
             Err(error) => panic!("filling the disk: {error}"),
         }
     }
