@@ -6,7 +6,8 @@
 //! a few hundred kilobytes, then appends one event at a time until the store fails. It checks:
 //! - the failure is the store's error (not a refusal), and it names the operating system's
 //!   cause, "No space left on device", so an operator knows what to do;
-//! - every later request is refused with the same cause, and nothing more is written;
+//! - every later request is refused with the same cause, and nothing more is written; the
+//!   store says it has stopped (`EventStore::stopped`, which the server's `/healthz` asks);
 //! - once space is freed, the store opens again: the log verifies, every acknowledged event is
 //!   at its acknowledged position, the log has no gap, and appends go on at the next position.
 //!
@@ -85,6 +86,7 @@ fn on_a_full_disk(engine: EngineKind) {
         .unwrap();
 
     let store = open_embedded(&data, engine, system_clock());
+    assert_eq!(store.stopped(), None);
     // Decisions of ten events each; each append waits for its answer. The first is made before
     // the disk fills, so that the store's files (its write-ahead log's first megabyte) exist.
     let mut acknowledged = Vec::new();
@@ -119,6 +121,9 @@ fn on_a_full_disk(engine: EngineKind) {
     });
     let said = kv::error_chain(&failure);
     assert!(said.contains(NO_SPACE), "the cause is named: {said}");
+    // The store says it has stopped, with the cause (the server's /healthz and /readyz ask).
+    let stopped = store.stopped().expect("the store says it has stopped");
+    assert!(stopped.contains(NO_SPACE), "{stopped}");
     // Every later request fails the same way, and writes nothing.
     let later = runtime.block_on(store.append(
         decision(1_000_000),
@@ -136,6 +141,7 @@ fn on_a_full_disk(engine: EngineKind) {
 
     std::fs::remove_file(&filler).unwrap();
     let store = open_embedded(&data, engine, system_clock());
+    assert_eq!(store.stopped(), None, "opened again, it takes writes");
     let report = store
         .verify(&mut |_, _| {})
         .expect("the storage reads")

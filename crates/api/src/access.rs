@@ -23,6 +23,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,8 @@ pub fn access_log_path(data_dir: &Path) -> PathBuf {
 pub struct AccessLog {
     path: PathBuf,
     queue: mpsc::Sender<Pending>,
+    /// Why the writer refuses every entry, once a write has failed.
+    broken: Arc<OnceLock<String>>,
 }
 
 /// An entry waiting for the writer, and the read waiting for it to be durable.
@@ -87,8 +90,9 @@ struct Chained {
     path: PathBuf,
     file: File,
     last: [u8; 32],
-    /// A write failed part-way: the file's end is unknown until it is opened again.
-    broken: bool,
+    /// A write failed part-way: the file's end is unknown until it is opened again. Holds why,
+    /// shared with the [`AccessLog`].
+    broken: Arc<OnceLock<String>>,
 }
 
 impl AccessLog {
@@ -97,6 +101,7 @@ impl AccessLog {
     pub fn open(data_dir: &Path) -> std::io::Result<AccessLog> {
         let chained = Chained::open(data_dir)?;
         let path = chained.path.clone();
+        let broken = Arc::clone(&chained.broken);
         let (queue, mut waiting) = mpsc::channel(ACCESS_QUEUE_ENTRIES_MAX);
         std::thread::Builder::new()
             .name("access-log".to_owned())
@@ -105,7 +110,17 @@ impl AccessLog {
                 // Ends when the log is dropped and every entry queued is written.
                 while chained.write_waiting(&mut waiting).is_some() {}
             })?;
-        Ok(AccessLog { path, queue })
+        Ok(AccessLog {
+            path,
+            queue,
+            broken,
+        })
+    }
+
+    /// Why the access log refuses every entry (and so every read of personal data), once a
+    /// write to it has failed: only opening it again, with the server, helps.
+    pub fn broken(&self) -> Option<String> {
+        self.broken.get().cloned()
     }
 
     /// Writes and syncs the entry for `caller` reading `what` under `action`; returns once it
@@ -177,7 +192,7 @@ impl Chained {
             path,
             file,
             last,
-            broken: false,
+            broken: Arc::new(OnceLock::new()),
         })
     }
 
@@ -203,9 +218,9 @@ impl Chained {
 
     /// Links `entries` into the chain in order, appends them and syncs the file.
     fn append<'a>(&mut self, entries: impl Iterator<Item = &'a [u8]>) -> Result<(), String> {
-        if self.broken {
+        if let Some(cause) = self.broken.get() {
             return Err(format!(
-                "an earlier write to the access log {} failed; restart the server",
+                "an earlier write to the access log {} failed ({cause}); restart the server",
                 self.path.display()
             ));
         }
@@ -228,7 +243,7 @@ impl Chained {
                 Ok(())
             }
             Err(e) => {
-                self.broken = true;
+                let _ = self.broken.set(e.to_string());
                 Err(format!(
                     "cannot write the access log {}: {e}",
                     self.path.display()

@@ -16,16 +16,20 @@
 //! - a protected person's identity number is masked in every stored event sent to a role
 //!   without the grant (all but admin), in a decision's events, the log's pages and its stream;
 //! - `/openapi.json` lists every route; `/metrics` counts requests by route template;
-//! - a graceful shutdown loses no acknowledged append.
+//! - a graceful shutdown loses no acknowledged append;
+//! - `/healthz` and `/readyz` answer 503 once the store has stopped taking writes (only a
+//!   restart helps), and say so without the cause.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use api::auth::{Role, create_token};
 use api::{Config, Server};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+use store::{EmbeddedStore, EventStore};
 use tokio::sync::oneshot;
 
 /// A valid personnummer (the Swedish Tax Agency's own test number).
@@ -97,11 +101,24 @@ impl Running {
     }
 
     async fn start_with(configure: impl FnOnce(&mut Config)) -> Running {
+        Running::start_on(configure, |_| None).await
+    }
+
+    /// A server over the store `store` makes in the data directory, else over the embedded
+    /// store the server opens itself.
+    async fn start_on(
+        configure: impl FnOnce(&mut Config),
+        store: impl FnOnce(&Path) -> Option<Arc<dyn EventStore>>,
+    ) -> Running {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let addr: SocketAddr = "127.0.0.1:0".parse().expect("an address");
         let mut config = Config::new(dir.path().join("data"), addr);
         configure(&mut config);
-        let server = Server::bind(config).await.expect("the server starts");
+        let server = match store(&dir.path().join("data")) {
+            Some(store) => Server::bind_with(config, store).await,
+            None => Server::bind(config).await,
+        }
+        .expect("the server starts");
         // Tokens created while the server runs are known at once.
         let tokens = Role::ALL
             .into_iter()
@@ -150,6 +167,14 @@ impl Running {
             Some(role) => request.bearer_auth(self.token(role)),
             None => request,
         }
+    }
+
+    /// GET without a token (the routes that need none).
+    async fn get_open(&self, path: &str) -> reqwest::Response {
+        self.request(Method::GET, path, None)
+            .send()
+            .await
+            .expect("the server answers")
     }
 
     async fn get(&self, path: &str, role: Role) -> reqwest::Response {
@@ -1155,5 +1180,136 @@ async fn a_protected_identity_is_masked_for_every_role_without_the_grant() {
         PERSON,
         "the admin holds the grant"
     );
+    server.stop().await;
+}
+
+/// A store that answers as the embedded store under it, except that it can be told it has
+/// stopped taking writes: what a full disk does to the embedded store's writer
+/// (`tests/it/disk_full.rs` shows the embedded store saying so itself).
+struct Stoppable {
+    inner: EmbeddedStore,
+    stopped: Mutex<Option<String>>,
+}
+
+#[async_trait::async_trait]
+impl EventStore for Stoppable {
+    async fn append(
+        &self,
+        decision_id: domain::DecisionId,
+        expected: store::ExpectedVersion,
+        events: Vec<domain::NewEvent>,
+    ) -> Result<Result<store::Appended, store::Refusal>, store::StoreError> {
+        self.inner.append(decision_id, expected, events).await
+    }
+
+    async fn import(
+        &self,
+        events: Vec<domain::NewEvent>,
+        options: store::ImportOptions,
+    ) -> Result<Result<store::Imported, store::Refusal>, store::StoreError> {
+        self.inner.import(events, options).await
+    }
+
+    async fn read_stream(
+        &self,
+        decision_id: domain::DecisionId,
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Vec<domain::RecordedEvent>, store::StoreError> {
+        self.inner.read_stream(decision_id, as_of).await
+    }
+
+    async fn read_all(
+        &self,
+        after: u64,
+        limit: usize,
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Vec<domain::RecordedEvent>, store::StoreError> {
+        self.inner.read_all(after, limit, as_of).await
+    }
+
+    async fn read_stored_lines(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, store::StoreError> {
+        self.inner.read_stored_lines(after, limit).await
+    }
+
+    async fn position_as_of(
+        &self,
+        as_of: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, store::StoreError> {
+        self.inner.position_as_of(as_of).await
+    }
+
+    async fn head(&self) -> Result<store::Head, store::StoreError> {
+        self.inner.head().await
+    }
+
+    fn watch_head(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.watch_head()
+    }
+
+    async fn checkpoint(&self, subscriber: &str) -> Result<u64, store::StoreError> {
+        self.inner.checkpoint(subscriber).await
+    }
+
+    async fn save_checkpoint(
+        &self,
+        subscriber: &str,
+        position: u64,
+    ) -> Result<(), store::StoreError> {
+        self.inner.save_checkpoint(subscriber, position).await
+    }
+
+    fn stopped(&self) -> Option<String> {
+        self.stopped.lock().expect("not poisoned").clone()
+    }
+}
+
+#[tokio::test]
+async fn health_and_readiness_fail_once_the_store_has_stopped_taking_writes() {
+    let stoppable: Arc<Mutex<Option<Arc<Stoppable>>>> = Arc::new(Mutex::new(None));
+    let keep = Arc::clone(&stoppable);
+    let mut server = Running::start_on(
+        |_| {},
+        move |data| {
+            let inner =
+                EmbeddedStore::open(data, None, store::system_clock()).expect("the store opens");
+            let store = Arc::new(Stoppable {
+                inner,
+                stopped: Mutex::new(None),
+            });
+            *keep.lock().expect("not poisoned") = Some(Arc::clone(&store));
+            Some(store as Arc<dyn EventStore>)
+        },
+    )
+    .await;
+    let store = stoppable
+        .lock()
+        .expect("not poisoned")
+        .clone()
+        .expect("the store was made");
+    server.create(&decision(1)).await;
+    for route in ["/healthz", "/readyz"] {
+        let response = server.get_open(route).await;
+        assert_eq!(response.status(), StatusCode::OK, "{route} before");
+    }
+
+    let cause = "redb store at /srv/verkstall/log: No space left on device (os error 28)";
+    *store.stopped.lock().expect("not poisoned") = Some(cause.to_owned());
+    for route in ["/healthz", "/readyz"] {
+        let response = server.get_open(route).await;
+        let problem = problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+        let detail = problem["detail"].as_str().expect("a detail");
+        assert!(
+            detail.contains("stopped taking writes") && detail.contains("start the server again"),
+            "{route}: {detail}"
+        );
+        assert!(
+            !detail.contains("/srv/verkstall"),
+            "{route} needs no token and shows no path: {detail}"
+        );
+    }
     server.stop().await;
 }

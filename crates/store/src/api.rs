@@ -244,6 +244,14 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Durably stores a subscriber's checkpoint.
     async fn save_checkpoint(&self, subscriber: &str, position: u64) -> Result<(), StoreError>;
+
+    /// Why the store has stopped taking writes, once it has: a failure that lasts (a full disk,
+    /// an I/O error) after which only opening the store again helps. `None` while it takes
+    /// writes. A store whose failures need not last (one on a database server, whose next call
+    /// may go through a new connection) always says `None`.
+    fn stopped(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A shared store is a store: the same calls, on the store behind the `Arc` (what a server
@@ -310,5 +318,9 @@ impl<S: EventStore + ?Sized> EventStore for std::sync::Arc<S> {
 
     async fn save_checkpoint(&self, subscriber: &str, position: u64) -> Result<(), StoreError> {
         (**self).save_checkpoint(subscriber, position).await
+    }
+
+    fn stopped(&self) -> Option<String> {
+        (**self).stopped()
     }
 }

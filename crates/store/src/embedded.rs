@@ -98,6 +98,7 @@ impl EmbeddedStore {
             committed: AtomicU64::new(tail.position),
             tail: std::sync::Mutex::new(tail),
             head_tx,
+            stopped: std::sync::OnceLock::new(),
         });
         let (commands, receiver) = mpsc::channel(writer::QUEUE_REQUESTS_MAX);
         let writer = writer::spawn(
@@ -513,6 +514,11 @@ impl EventStore for EmbeddedStore {
 
     fn watch_head(&self) -> watch::Receiver<u64> {
         self.shared.head_tx.subscribe()
+    }
+
+    /// The writer's reason, once a failed commit (or a failed read while staging) stopped it.
+    fn stopped(&self) -> Option<String> {
+        self.shared.stopped.get().cloned()
     }
 
     async fn checkpoint(&self, subscriber: &str) -> Result<u64, StoreError> {

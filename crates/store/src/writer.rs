@@ -97,6 +97,8 @@ pub(crate) struct Shared {
     pub tail: std::sync::Mutex<Tail>,
     /// Wakes followers when the head moves.
     pub head_tx: watch::Sender<u64>,
+    /// Why the writer stopped taking writes, once it has (the first reason).
+    pub stopped: std::sync::OnceLock<String>,
 }
 
 impl Shared {
@@ -196,6 +198,7 @@ impl Committer {
             // With its causes: the operating system's reason is what an operator acts on.
             let reason = kv::error_chain(&StoreError::Kv(error));
             tracing::error!(%reason, "the writer stops taking writes");
+            let _ = self.shared.stopped.set(reason.clone());
             // Refusals in the group were judged against committed state and the group's own
             // earlier requests; they stand, as they did before the writer was pipelined.
             answer_stopped(owed, &reason, true);
@@ -381,6 +384,7 @@ impl Writer {
         self.cache.clear();
         self.in_flight_ids.clear();
         if self.stopped.is_none() {
+            let _ = self.shared.stopped.set(reason.clone());
             self.stopped = Some(reason);
         }
     }
@@ -574,6 +578,7 @@ impl Writer {
     fn stop(&mut self, error: &StoreError) -> StoreError {
         let reason = kv::error_chain(error);
         tracing::error!(%reason, "the writer stops taking writes");
+        let _ = self.shared.stopped.set(reason.clone());
         self.stopped = Some(reason.clone());
         StoreError::Stopped(reason)
     }
@@ -1288,6 +1293,7 @@ mod tests {
             committed: AtomicU64::new(0),
             tail: std::sync::Mutex::new(Tail::EMPTY),
             head_tx,
+            stopped: std::sync::OnceLock::new(),
         });
         let anchor = Anchor::open(dir.path()).expect("anchor");
         let (commands, receiver) = mpsc::channel(QUEUE_REQUESTS_MAX);
