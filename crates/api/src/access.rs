@@ -467,25 +467,35 @@ mod tests {
     fn a_batch_that_cannot_be_written_refuses_every_read_in_it_and_after_it() {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut chained = Chained::open(dir.path()).expect("opens");
+        let (sender, mut waiting) = mpsc::channel(ACCESS_QUEUE_ENTRIES_MAX);
+        // What the server's health routes ask.
+        let log = AccessLog {
+            path: chained.path.clone(),
+            queue: sender.clone(),
+            broken: Arc::clone(&chained.broken),
+        };
+        assert_eq!(log.broken(), None);
         // A file that cannot be written to stands in for a full or failing disk.
         chained.file = File::open(access_log_path(dir.path())).expect("opens for reading");
-        let (sender, mut waiting) = mpsc::channel(ACCESS_QUEUE_ENTRIES_MAX);
         let answers = [queue(&sender, "decision a"), queue(&sender, "decision b")];
         assert_eq!(chained.write_waiting(&mut waiting), Some(2));
         for mut answer in answers {
             assert!(matches!(answer.try_recv(), Ok(Err(_))));
         }
+        let cause = log.broken().expect("the log says it cannot be written");
         chained.file = OpenOptions::new()
             .append(true)
             .open(access_log_path(dir.path()))
             .expect("opens");
         let mut later = queue(&sender, "decision c");
         assert_eq!(chained.write_waiting(&mut waiting), Some(1));
-        assert!(
-            matches!(later.try_recv(), Ok(Err(_))),
-            "the file's end is unknown"
-        );
+        match later.try_recv() {
+            Ok(Err(refused)) => assert!(refused.contains(&cause), "the first cause: {refused}"),
+            other => panic!("the file's end is unknown, so it is refused: {other:?}"),
+        }
         assert!(lines(dir.path()).is_empty());
+        let reopened = AccessLog::open(dir.path()).expect("opens again");
+        assert_eq!(reopened.broken(), None, "opened again, it is written again");
     }
 
     #[test]
