@@ -37,7 +37,7 @@ fn health(state: &AppState) -> Health {
 /// the server again reopens both, and the store recovers from what is on disk. The answer names
 /// which, not the cause: these routes need no token, and the cause (with its paths) is in the
 /// server's log, written when it happened.
-fn broken(state: &AppState) -> Option<String> {
+pub(crate) fn broken(state: &AppState) -> Option<String> {
     let what = if state.store.stopped().is_some() {
         "the store has stopped taking writes after a failure"
     } else if state.access.broken().is_some() {

@@ -64,7 +64,13 @@ impl Metrics {
 
     /// The exposition text, with the log's and the projection's heads and the report answers
     /// and decision states served from those kept and rendered afresh.
-    pub fn render(&self, log_head: u64, projection_head: u64, answers: (u64, u64)) -> String {
+    pub fn render(
+        &self,
+        log_head: u64,
+        projection_head: u64,
+        answers: (u64, u64),
+        restart_needed: bool,
+    ) -> String {
         let mut text = String::new();
         let name = "verkstall_http_request_duration_seconds";
         let _ = writeln!(
@@ -109,6 +115,12 @@ impl Metrics {
                 "The last position the projections have folded.",
                 projection_head,
             ),
+            (
+                "verkstall_restart_needed",
+                "1 once only starting the server again helps: the store has stopped taking \
+                 writes, or the access log cannot be written (see /healthz and the server's log).",
+                u64::from(restart_needed),
+            ),
         ] {
             let _ = writeln!(text, "# HELP {gauge} {help}");
             let _ = writeln!(text, "# TYPE {gauge} gauge");
@@ -147,7 +159,7 @@ pub(crate) async fn record(
 }
 
 /// Prometheus metrics: request latencies by route, method and status; the heads of the log and
-/// the projections. No token: they hold no personal data.
+/// the projections; whether only a restart helps. No token: they hold no personal data.
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -158,6 +170,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         *state.store.watch_head().borrow(),
         *state.projected.borrow(),
         state.answers.counts(),
+        crate::health::broken(&state).is_some(),
     );
     (
         [(
@@ -183,7 +196,7 @@ mod tests {
         metrics.observe("/v1/decisions/{id}/events", "POST", 201, 0.003);
         metrics.observe("/v1/decisions/{id}/events", "GET", 200, 0.003);
         metrics.observe("/v1/decisions/{id}/events", "GET", 200, 0.003);
-        let text = metrics.render(5, 4, (2, 1));
+        let text = metrics.render(5, 4, (2, 1), true);
         let series = "route=\"/v1/events\",method=\"GET\",status=\"200\"";
         for line in [
             format!("verkstall_http_request_duration_seconds_bucket{{{series},le=\"0.001\"}} 1"),
@@ -196,6 +209,7 @@ mod tests {
             "verkstall_http_request_duration_seconds_count{route=\"/v1/decisions/{id}/events\",method=\"GET\",status=\"200\"} 2".to_owned(),
             "verkstall_log_head 5".to_owned(),
             "verkstall_projection_head 4".to_owned(),
+            "verkstall_restart_needed 1".to_owned(),
             "verkstall_report_answers_total{source=\"kept\"} 2".to_owned(),
             "verkstall_report_answers_total{source=\"rendered\"} 1".to_owned(),
         ] {

@@ -1295,6 +1295,11 @@ async fn health_and_readiness_fail_once_the_store_has_stopped_taking_writes() {
         let response = server.get_open(route).await;
         assert_eq!(response.status(), StatusCode::OK, "{route} before");
     }
+    let exposed = metrics(&server).await;
+    assert!(
+        exposed.lines().any(|l| l == "verkstall_restart_needed 0"),
+        "{exposed}"
+    );
 
     let cause = "redb store at /srv/verkstall/log: No space left on device (os error 28)";
     *store.stopped.lock().expect("not poisoned") = Some(cause.to_owned());
@@ -1311,5 +1316,10 @@ async fn health_and_readiness_fail_once_the_store_has_stopped_taking_writes() {
             "{route} needs no token and shows no path: {detail}"
         );
     }
+    let exposed = metrics(&server).await;
+    assert!(
+        exposed.lines().any(|l| l == "verkstall_restart_needed 1"),
+        "{exposed}"
+    );
     server.stop().await;
 }
