@@ -1,8 +1,9 @@
 //! For tests of this and other crates (feature `test-support`): a store against a model.
 //!
 //! [`run`] takes a run of [`Step`]s — appends (right, wrong and loose expectations, events that
-//! break a rule, requests sent again), bursts of concurrent appends, imports (whole, and refused
-//! whole) and reopenings — to any [`EventStore`], and checks every answer against a plain model
+//! break a rule, requests sent again), bursts of concurrent appends, imports (whole, refused
+//! whole, and dry runs) and reopenings — to any [`EventStore`], and checks every answer against a
+//! plain model
 //! of the log. After every step each stream reads back as the model has it, and the head is
 //! where the model puts it. [`step`] generates steps (proptest).
 //!
