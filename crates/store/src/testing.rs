@@ -3,9 +3,8 @@
 //! [`run`] takes a run of [`Step`]s — appends (right, wrong and loose expectations, events that
 //! break a rule, requests sent again), bursts of concurrent appends, imports (whole, refused
 //! whole, and dry runs) and reopenings — to any [`EventStore`], and checks every answer against a
-//! plain model
-//! of the log. After every step each stream reads back as the model has it, and the head is
-//! where the model puts it. [`step`] generates steps (proptest).
+//! plain model of the log. After every step each stream reads back as the model has it, and the
+//! head is where the model puts it. [`step`] generates steps (proptest).
 //!
 //! The store's own unit test runs it on a writer that keeps almost no decoded streams; the
 //! conformance suite (`tests/it/store_conformance.rs`) runs it on every store.
