@@ -61,6 +61,9 @@ struct Measured {
     cores: (f64, f64, f64),
     /// Decisions found on the server before the run.
     known: usize,
+    /// Open cases today before the run and after it: the open-case list and the worklist grow
+    /// with them, so a run that changed them much measured other answers than it began with.
+    open_cases: (usize, usize),
 }
 
 /// Runs everything; `Ok(false)` when a request failed or the server did not stop cleanly.
@@ -139,7 +142,7 @@ async fn load(
             .map_err(|_| "a token must be printable ASCII".to_owned())
     };
     let reader = bearer(reader)?;
-    let known = discover(&authority, &reader).await?;
+    let (known, open_before) = discover(&authority, &reader).await?;
     let shared = Arc::new(Shared {
         authority,
         registrar: bearer(registrar)?,
@@ -179,30 +182,46 @@ async fn load(
         .max()
         .unwrap_or(since);
     let seconds = last.duration_since(since).as_secs_f64();
+    let open_after = open_cases(&mut Connection::new(&shared.authority), &shared.reader)
+        .await?
+        .len();
     Ok(Measured {
         summary: Summary::of(records, seconds),
         cores: cpu_after.cores_since(&cpu_before, since.elapsed().as_secs_f64()),
         known: shared.known.len(),
+        open_cases: (open_before, open_after),
     })
 }
 
-/// Decisions on the server before the run: the open cases, and those granted in the first
-/// [`DISCOVER_EVENTS_MAX`] events of the log.
-async fn discover(authority: &str, reader: &HeaderValue) -> Result<BTreeSet<Uuid>, String> {
-    let mut connection = Connection::new(authority);
-    let mut found = BTreeSet::new();
-    let open = client::get_json(&mut connection, "/v1/open-cases", reader)
+/// The decision of an item or an event.
+fn decision_of(value: &serde_json::Value) -> Option<Uuid> {
+    value["decision_id"].as_str()?.parse().ok()
+}
+
+/// The decisions of today's open cases, one for each case (a decision may have more than one).
+async fn open_cases(
+    connection: &mut Connection,
+    reader: &HeaderValue,
+) -> Result<Vec<Uuid>, String> {
+    let open = client::get_json(connection, "/v1/open-cases", reader)
         .await
         .map_err(|e| format!("the reader token cannot read open cases: {e}"))?;
-    let decision =
-        |v: &serde_json::Value| -> Option<Uuid> { v["decision_id"].as_str()?.parse().ok() };
-    found.extend(
-        open["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(decision),
-    );
+    let items = open["items"]
+        .as_array()
+        .ok_or("the open cases came without their items")?;
+    Ok(items.iter().filter_map(decision_of).collect())
+}
+
+/// Decisions on the server before the run: the open cases, and those granted in the first
+/// [`DISCOVER_EVENTS_MAX`] events of the log; and how many open cases there are.
+async fn discover(
+    authority: &str,
+    reader: &HeaderValue,
+) -> Result<(BTreeSet<Uuid>, usize), String> {
+    let mut connection = Connection::new(authority);
+    let open = open_cases(&mut connection, reader).await?;
+    let open_count = open.len();
+    let mut found: BTreeSet<Uuid> = open.into_iter().collect();
     let mut after = 0;
     while after < DISCOVER_EVENTS_MAX {
         let path = format!("/v1/events?after={after}&limit={DISCOVER_PAGE_EVENTS}");
@@ -214,7 +233,7 @@ async fn discover(authority: &str, reader: &HeaderValue) -> Result<BTreeSet<Uuid
             events
                 .iter()
                 .filter(|e| e["type"] == "DecisionGranted")
-                .filter_map(decision),
+                .filter_map(decision_of),
         );
         let next = page["next_after"].as_u64().unwrap_or(after);
         if events.is_empty() || next == after {
@@ -222,7 +241,7 @@ async fn discover(authority: &str, reader: &HeaderValue) -> Result<BTreeSet<Uuid
         }
         after = next;
     }
-    Ok(found)
+    Ok((found, open_count))
 }
 
 /// What ran, where, and beside what.
@@ -275,7 +294,7 @@ fn header(args: &Args, server: &str, measured: &Measured, before: &str, after: &
          - Load: {} clients, each one keep-alive HTTP/1.1 connection with one request at a time, on a {}-thread \
          load generator in the same machine; {} % reads (weights: {}), the rest appends (new decisions, and follow-up events on each client's own decisions with \
          `If-Match` at the exact version); reads of single decisions over {} decisions found before the run and the \
-         client's own\n\
+         client's own; {} open cases before the run, {} after it\n\
          - Measured: {span} after a {:.1} s warm-up that is not counted ({:.2} s to the last counted answer); \
          latency from sending to the answer's last byte\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
@@ -290,6 +309,8 @@ fn header(args: &Args, server: &str, measured: &Measured, before: &str, after: &
             .collect::<Vec<_>>()
             .join(", "),
         measured.known,
+        measured.open_cases.0,
+        measured.open_cases.1,
         args.warmup.as_secs_f64(),
         measured.summary.seconds,
     )
