@@ -38,7 +38,7 @@ use crate::anchor::Anchor;
 use crate::api::{
     Appended, AppendedEvent, ExpectedVersion, ImportOptions, Imported, Refusal, StoreError,
 };
-use crate::embedded::{Clock, decode_line};
+use crate::embedded::{Clock, decode_stored_line};
 use crate::layout::{
     CHECKPOINTS, EVENT_IDS, EVENTS, HEAD_KEY, META, STREAM_NOS, STREAMS, Tail, decode_u64,
     next_stream_no, position_key, read_stream_no, stream_key,
@@ -917,7 +917,8 @@ pub(crate) fn read_event(kv: &dyn KvEngine, position: u64) -> Result<RecordedEve
 }
 
 /// The events at `positions` (each stored), in that order, read in one go
-/// ([`KvEngine::get_many`]).
+/// ([`KvEngine::get_many`]), each decoded as the log is read ([`decode_stored_line`]: fast for
+/// the canonical lines the store writes, the strict parser's result for any other).
 fn read_events(kv: &dyn KvEngine, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {
     let keys: Vec<_> = positions.iter().map(|&p| position_key(p)).collect();
     let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
@@ -930,7 +931,7 @@ fn read_events(kv: &dyn KvEngine, positions: &[u64]) -> Result<Vec<RecordedEvent
                 position,
                 detail: "an index names this position, but no event is stored there".into(),
             })?;
-            decode_line(position, &line)
+            decode_stored_line(position, &line)
         })
         .collect()
 }
