@@ -162,7 +162,8 @@ impl EmbeddedStore {
     /// caller's thread. It touches a handful of pages, which a serving node holds in memory;
     /// handing it to the blocking pool and waking the task again cost more than the read
     /// (`bench-http`, three runs each: the server's CPU per request fell from 101–123 to
-    /// 80–98 µs when these reads stopped going through it). Pages of the log go through [`Self::blocking`].
+    /// 80–98 µs when these reads stopped going through it). Pages of the log go through
+    /// [`Self::blocking`], but for small ones ([`Self::is_small_page`]).
     fn small_read<T>(
         &self,
         work: impl FnOnce(&dyn KvEngine, u64) -> Result<T, StoreError>,
@@ -171,6 +172,14 @@ impl EmbeddedStore {
             self.shared.kv.as_ref(),
             self.shared.committed.load(Ordering::Acquire),
         )
+    }
+
+    /// Whether a page of the log after `after` of at most `limit` events holds so few events
+    /// now ([`SMALL_PAGE_EVENTS_MAX`]) that it is a small read: what a follower of the log
+    /// reads after each commit (the server's projection, the live stream, webhooks).
+    fn is_small_page(&self, after: u64, limit: usize) -> bool {
+        let events = self.committed().saturating_sub(after);
+        events.min(u64::try_from(limit).unwrap_or(u64::MAX)) <= SMALL_PAGE_EVENTS_MAX
     }
 
     /// Runs a read of many events on the blocking pool.
@@ -186,6 +195,10 @@ impl EmbeddedStore {
         .map_err(|e| StoreError::Stopped(format!("a read task failed: {e}")))?
     }
 }
+
+/// Events of the log read as a small read, on the caller's thread, at most
+/// ([`EmbeddedStore::is_small_page`]); more go to the blocking pool.
+const SMALL_PAGE_EVENTS_MAX: u64 = 32;
 
 /// How long opening waits for another holder of the engine's file lock to let go, at most.
 const OPEN_LOCK_WAIT_MAX: std::time::Duration = std::time::Duration::from_secs(3);
@@ -477,14 +490,17 @@ impl EventStore for EmbeddedStore {
         limit: usize,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.blocking(move |kv, committed| {
+        let read = move |kv: &dyn KvEngine, committed| {
             let upto = match as_of {
                 Some(as_of) => position_as_of(kv, committed, as_of)?,
                 None => committed,
             };
             read_events(kv, after, upto, limit)
-        })
-        .await
+        };
+        if self.is_small_page(after, limit) {
+            return self.small_read(read);
+        }
+        self.blocking(read).await
     }
 
     async fn read_stored_lines(
@@ -492,8 +508,11 @@ impl EventStore for EmbeddedStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        self.blocking(move |kv, committed| read_lines(kv, after, committed, limit))
-            .await
+        let read = move |kv: &dyn KvEngine, committed| read_lines(kv, after, committed, limit);
+        if self.is_small_page(after, limit) {
+            return self.small_read(read);
+        }
+        self.blocking(read).await
     }
 
     async fn position_as_of(&self, as_of: DateTime<Utc>) -> Result<u64, StoreError> {
