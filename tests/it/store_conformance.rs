@@ -1363,6 +1363,7 @@ mod cases {
             batch_events_max: 4,
             backoff_initial: Duration::from_millis(1),
             backoff_max: Duration::from_millis(10),
+            save_checkpoints: true,
         }
     }
 
@@ -1463,6 +1464,17 @@ mod cases {
         }
     }
 
+    /// Grants `d` and appends `n` notes to it, one append each: positions 1 to `n + 1` of a
+    /// new store.
+    async fn grant_with_notes(store: &dyn EventStore, d: DecisionId, n: u64) {
+        accepted(
+            store
+                .append(d, ExpectedVersion::NoStream, vec![grant(d)])
+                .await,
+        );
+        append_notes(store, d, 1, n).await;
+    }
+
     /// Appends `n` notes to `d` (which exists at `version`), one append each.
     async fn append_notes(store: &dyn EventStore, d: DecisionId, version: u64, n: u64) {
         for i in 0..n {
@@ -1484,12 +1496,7 @@ mod cases {
     ) {
         let store = factory.open(TestClock::standard().clock());
         let d = decision(1);
-        accepted(
-            store
-                .append(d, ExpectedVersion::NoStream, vec![grant(d)])
-                .await,
-        );
-        append_notes(store.as_ref(), d, 1, 9).await;
+        grant_with_notes(store.as_ref(), d, 9).await;
         store.save_checkpoint("recorder", 4).await.unwrap();
         let recorder = Recorder::new("recorder");
         let mut handle = subscription::spawn(Arc::clone(&store), recorder.clone(), quick());
@@ -1526,17 +1533,38 @@ mod cases {
         within("stopping", handle.stop()).await;
     }
 
+    pub(crate) async fn a_subscription_that_saves_no_checkpoints_leaves_the_one_it_started_from(
+        factory: &dyn StoreFactory,
+    ) {
+        let store = factory.open(TestClock::standard().clock());
+        let d = decision(1);
+        grant_with_notes(store.as_ref(), d, 5).await;
+        store.save_checkpoint("own-progress", 2).await.unwrap();
+        let recorder = Recorder::new("own-progress");
+        let options = SubscriptionOptions {
+            save_checkpoints: false,
+            ..quick()
+        };
+        let mut handle = subscription::spawn(Arc::clone(&store), recorder.clone(), options);
+        within("catching up", handle.wait_for(6)).await;
+        append_notes(store.as_ref(), d, 6, 3).await;
+        let status = within("following live", handle.wait_for(9)).await;
+        assert_eq!(status.position, 9, "the status follows what was handled");
+        assert_eq!(recorder.seen(), (3..=9).collect::<Vec<_>>());
+        within("stopping", handle.stop()).await;
+        assert_eq!(
+            store.checkpoint("own-progress").await.unwrap(),
+            2,
+            "the checkpoint moved"
+        );
+    }
+
     pub(crate) async fn a_subscriber_checkpoint_survives_reopening(factory: &dyn StoreFactory) {
         let clock = TestClock::standard();
         let d = decision(1);
         {
             let store = factory.open(clock.clock());
-            accepted(
-                store
-                    .append(d, ExpectedVersion::NoStream, vec![grant(d)])
-                    .await,
-            );
-            append_notes(store.as_ref(), d, 1, 9).await;
+            grant_with_notes(store.as_ref(), d, 9).await;
             let recorder = Recorder::new("durable");
             let mut handle = subscription::spawn(Arc::clone(&store), recorder.clone(), quick());
             within("catching up", handle.wait_for(10)).await;
@@ -1563,12 +1591,7 @@ mod cases {
     ) {
         let store = factory.open(TestClock::standard().clock());
         let d = decision(1);
-        accepted(
-            store
-                .append(d, ExpectedVersion::NoStream, vec![grant(d)])
-                .await,
-        );
-        append_notes(store.as_ref(), d, 1, 5).await;
+        grant_with_notes(store.as_ref(), d, 5).await;
         let (calls_tx, mut calls) = mpsc::unbounded_channel();
         let scripted = Arc::new(Scripted {
             calls: calls_tx,
@@ -1639,12 +1662,7 @@ mod cases {
     ) {
         let store = factory.open(TestClock::standard().clock());
         let d = decision(1);
-        accepted(
-            store
-                .append(d, ExpectedVersion::NoStream, vec![grant(d)])
-                .await,
-        );
-        append_notes(store.as_ref(), d, 1, 4).await;
+        grant_with_notes(store.as_ref(), d, 4).await;
         let stuck = Arc::new(Stuck {
             called: tokio::sync::Notify::new(),
         });
@@ -1746,6 +1764,7 @@ macro_rules! every_case {
             the_store_agrees_with_a_model_over_a_random_run,
             a_subscriber_catches_up_from_its_checkpoint_then_follows_live,
             a_subscriber_checkpoint_survives_reopening,
+            a_subscription_that_saves_no_checkpoints_leaves_the_one_it_started_from,
             a_subscriber_that_fails_twice_gets_every_event_in_order,
             a_stuck_subscriber_blocks_neither_appends_nor_other_subscribers,
             stopping_a_stuck_subscriber_returns,

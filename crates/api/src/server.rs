@@ -292,10 +292,16 @@ impl Server {
             projection: Arc::clone(&projection),
             projected: projected_tx,
         };
+        // The snapshot, not the store's checkpoint, is how far the projection has folded: the
+        // checkpoint saved above is where the subscription starts, and it is not moved again
+        // (a durable write after every batch folded would be of no use).
         let subscription = subscription::spawn(
             Arc::clone(&store),
             Arc::new(following),
-            SubscriptionOptions::default(),
+            SubscriptionOptions {
+                save_checkpoints: false,
+                ..SubscriptionOptions::default()
+            },
         );
         let listener = TcpListener::bind(config.addr)
             .await

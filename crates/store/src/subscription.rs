@@ -5,6 +5,11 @@
 //! watch). Delivery is at least once: the checkpoint is saved after the subscriber has handled a
 //! batch, so a crash in between delivers that batch again. A failing subscriber is retried with
 //! exponential back-off on its own task: it never blocks appends or other subscribers.
+//!
+//! A subscriber that keeps its progress durably itself (the server's projection, whose snapshot
+//! says how far it has folded) has the subscription leave its checkpoint where it was when the
+//! subscription started ([`SubscriptionOptions::save_checkpoints`]): a durable write after every
+//! batch would buy it nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +44,11 @@ pub struct SubscriptionOptions {
     pub backoff_initial: Duration,
     /// The longest back-off.
     pub backoff_max: Duration,
+    /// Whether the checkpoint is saved after each batch handled (at least once delivery). When
+    /// not, the subscription starts from the checkpoint saved before it and never moves it: for
+    /// a subscriber that keeps its own durable progress and saves the checkpoint itself before
+    /// the subscription starts.
+    pub save_checkpoints: bool,
 }
 
 impl Default for SubscriptionOptions {
@@ -47,6 +57,7 @@ impl Default for SubscriptionOptions {
             batch_events_max: 1000,
             backoff_initial: Duration::from_millis(50),
             backoff_max: Duration::from_secs(30),
+            save_checkpoints: true,
         }
     }
 }
@@ -171,13 +182,14 @@ async fn follow(
                 position = events.last().map_or(position, |e| e.position);
                 // Delivered; if the checkpoint cannot be saved now it is saved later, and a
                 // restart before then delivers these events again (at least once).
-                unsaved = match store.save_checkpoint(&name, position).await {
-                    Ok(()) => false,
-                    Err(error) => {
-                        tracing::warn!(subscriber = %name, %error, "checkpoint not saved yet");
-                        true
-                    }
-                };
+                unsaved = options.save_checkpoints
+                    && match store.save_checkpoint(&name, position).await {
+                        Ok(()) => false,
+                        Err(error) => {
+                            tracing::warn!(subscriber = %name, %error, "checkpoint not saved yet");
+                            true
+                        }
+                    };
                 failures = 0;
                 status.send_modify(|s| {
                     s.position = position;
@@ -231,6 +243,7 @@ mod tests {
             batch_events_max: 10,
             backoff_initial: Duration::from_millis(100),
             backoff_max: Duration::from_secs(1),
+            save_checkpoints: true,
         };
         let waits: Vec<u128> = (1..=6).map(|f| backoff(options, f).as_millis()).collect();
         assert_eq!(waits, [100, 200, 400, 800, 1000, 1000]);
