@@ -978,6 +978,7 @@ mod cases {
             start - chrono::Duration::days(1),
             last + chrono::Duration::days(1),
         ]);
+        let stored = store.read_stored_lines(0, 1000).await.unwrap();
         for as_of in probes {
             let model = recorded.iter().filter(|t| **t <= as_of).count() as u64;
             assert_eq!(
@@ -991,6 +992,17 @@ mod cases {
                 let expected = log.iter().filter(|e| e.decision_id == *d).count();
                 let stream = store.read_stream(*d, Some(as_of)).await.unwrap();
                 assert_eq!(stream.len(), expected, "decision {k} as of {as_of}");
+                // Its lines are those of the log, exactly as stored, at its events' positions.
+                let lines = store.read_stream_lines(*d, Some(as_of)).await.unwrap();
+                let expected_lines: Vec<(u64, Vec<u8>)> = stored
+                    .iter()
+                    .filter(|(p, _)| stream.iter().any(|e| e.position == *p))
+                    .cloned()
+                    .collect();
+                assert!(
+                    lines == expected_lines,
+                    "the stored lines of decision {k} as of {as_of}"
+                );
             }
         }
     }

@@ -580,29 +580,29 @@ pub async fn decision_events(
 ) -> Result<Response, ApiError> {
     let caller = state.authorize(&headers, Action::ReadStream)?;
     let query = query_string(params)?.query(decision_id(&id)?)?;
-    // Those recorded by the moment asked: `recorded_at` never goes backwards along positions,
-    // so this is the store's as-of prefix, without a search of the log for the moment.
-    let mut stream = state.store.read_stream(query.decision_id, None).await?;
-    stream.retain(|e| e.recorded_at <= query.as_of);
-    let Some(last) = stream.last() else {
+    let lines = state
+        .store
+        .read_stream_lines(query.decision_id, Some(query.as_of))
+        .await?;
+    if lines.is_empty() {
         return Err(query::QueryError::NotFound(format!(
             "there is no decision {} (as of {})",
             query.decision_id,
             domain::event::format_instant(&query.as_of)
         ))
         .into());
-    };
-    let lines: Vec<String> = stream.iter().map(|e| e.to_json()).collect();
+    }
+    // The n-th line of a stream is its version n.
+    let version = lines.len() as u64;
     let seen = lines
         .iter()
-        .map(|line| crate::masking::as_seen_by(&caller, line.as_bytes()))
+        .map(|(_, line)| crate::masking::as_seen_by(&caller, line))
         .collect::<Result<Vec<_>, _>>()?;
     let events = seen
         .iter()
         .map(|line| serde_json::from_slice::<&RawValue>(line))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal(&e))?;
-    let version = last.version;
     state
         .access
         .record(

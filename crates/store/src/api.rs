@@ -212,6 +212,27 @@ pub trait EventStore: Send + Sync + 'static {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// One decision's events exactly as stored (canonical JSON, hash last), each with its
+    /// position, in stream order: the n-th line is version n. With `as_of`, only those recorded
+    /// at or before it. The lines of [`EventStore::read_stream`]'s events (what the API sends as
+    /// a decision's events), read without decoding them where the store can.
+    async fn read_stream_lines(
+        &self,
+        decision_id: DecisionId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        // `recorded_at` never goes backwards along positions: those recorded by `as_of` are
+        // the stream's as-of prefix, found without a search of the log for the moment.
+        let mut events = self.read_stream(decision_id, None).await?;
+        if let Some(as_of) = as_of {
+            events.retain(|e| e.recorded_at <= as_of);
+        }
+        Ok(events
+            .into_iter()
+            .map(|e| (e.position, e.to_json().into_bytes()))
+            .collect())
+    }
+
     /// Up to `limit` events of the global log after position `after`, in order; with `as_of`,
     /// only those recorded at or before it.
     async fn read_all(
@@ -281,6 +302,14 @@ impl<S: EventStore + ?Sized> EventStore for std::sync::Arc<S> {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         (**self).read_stream(decision_id, as_of).await
+    }
+
+    async fn read_stream_lines(
+        &self,
+        decision_id: DecisionId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        (**self).read_stream_lines(decision_id, as_of).await
     }
 
     async fn read_all(

@@ -484,6 +484,16 @@ impl EventStore for EmbeddedStore {
         })
     }
 
+    async fn read_stream_lines(
+        &self,
+        decision_id: DecisionId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.small_read(|kv, committed| {
+            writer::read_stream_lines(kv, decision_id, committed, as_of)
+        })
+    }
+
     async fn read_all(
         &self,
         after: u64,

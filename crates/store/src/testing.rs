@@ -413,10 +413,23 @@ pub async fn run(steps: Vec<Step>, open: &mut dyn FnMut() -> Arc<dyn EventStore>
 /// Every stream reads back as the model has it, versions 1, 2, …, and the head is the model's.
 async fn check(store: &dyn EventStore, model: &Model, context: &str) {
     for decision in 0..DECISIONS {
-        let stored: Vec<(EventId, u64, u64)> = store
+        let events = store
             .read_stream(decision_id(decision), None)
             .await
-            .expect("the store works")
+            .expect("the store works");
+        let lines = store
+            .read_stream_lines(decision_id(decision), None)
+            .await
+            .expect("the store works");
+        let as_lines: Vec<(u64, Vec<u8>)> = events
+            .iter()
+            .map(|e| (e.position, e.to_json().into_bytes()))
+            .collect();
+        assert!(
+            lines == as_lines,
+            "{context}: decision {decision}: its stored lines are not its events"
+        );
+        let stored: Vec<(EventId, u64, u64)> = events
             .into_iter()
             .map(|e| (e.event_id, e.position, e.version))
             .collect();

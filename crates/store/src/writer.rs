@@ -1062,12 +1062,29 @@ fn read_stream(
     decision_id: DecisionId,
     limit: u64,
 ) -> Result<Stream, StoreError> {
-    let Some(no) = read_stream_no(kv, decision_id.as_bytes())? else {
+    let Some((no, positions)) = stream_positions(kv, decision_id, limit)? else {
         return Ok(Stream::default());
+    };
+    Ok(Stream {
+        no: Some(no),
+        events: read_events(kv, &positions)?,
+        used: 0,
+    })
+}
+
+/// The stream's number and the positions of its events in version order, up to position
+/// `limit`; `None` when the decision has no stream.
+fn stream_positions(
+    kv: &dyn KvEngine,
+    decision_id: DecisionId,
+    limit: u64,
+) -> Result<Option<(u64, Vec<u64>)>, StoreError> {
+    let Some(no) = read_stream_no(kv, decision_id.as_bytes())? else {
+        return Ok(None);
     };
     let from = stream_key(no, 0);
     let to = stream_key(no, u64::MAX);
-    let mut events = Vec::new();
+    let mut positions = Vec::new();
     let mut next = Bound::Excluded(from.to_vec());
     loop {
         let page = kv.scan(
@@ -1077,7 +1094,6 @@ fn read_stream(
             1024,
         )?;
         let full = page.len() == 1024;
-        let mut positions = Vec::with_capacity(page.len());
         for (key, value) in &page {
             let position = decode_u64(value).ok_or_else(|| StoreError::Corrupt {
                 position: 0,
@@ -1088,15 +1104,76 @@ fn read_stream(
             }
             next = Bound::Excluded(key.clone());
         }
-        events.extend(read_events(kv, &positions)?);
         if !full {
-            return Ok(Stream {
-                no: Some(no),
-                events,
-                used: 0,
-            });
+            return Ok(Some((no, positions)));
         }
     }
+}
+
+/// A decision's events exactly as stored, in version order, up to position `limit` and
+/// recorded at or before `as_of`: [`crate::EventStore::read_stream_lines`]. Each line is
+/// checked to be the event the stream's index names there (its position, its decision, the
+/// next version) from its envelope, without decoding its data.
+pub(crate) fn read_stream_lines(
+    kv: &dyn KvEngine,
+    decision_id: DecisionId,
+    limit: u64,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    let Some((_, positions)) = stream_positions(kv, decision_id, limit)? else {
+        return Ok(Vec::new());
+    };
+    let keys: Vec<_> = positions.iter().map(|&p| position_key(p)).collect();
+    let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+    let mut lines = Vec::with_capacity(positions.len());
+    for (&position, line) in positions.iter().zip(kv.get_many(EVENTS, &keys)?) {
+        let line = line.ok_or_else(|| StoreError::Corrupt {
+            position,
+            detail: "an index names this position, but no event is stored there".into(),
+        })?;
+        let (event_decision, version, recorded_at) = stored_envelope(position, &line)?;
+        let expected = lines.len() as u64 + 1;
+        if event_decision != decision_id || version != expected {
+            return Err(StoreError::Corrupt {
+                position,
+                detail: format!(
+                    "the stream index places version {expected} of decision {decision_id} here, but the event stored here is version {version} of decision {event_decision}"
+                ),
+            });
+        }
+        // `recorded_at` never goes backwards along positions: the rest are later still.
+        if as_of.is_some_and(|as_of| recorded_at > as_of) {
+            break;
+        }
+        lines.push((position, line));
+    }
+    Ok(lines)
+}
+
+/// The decision, version and `recorded_at` of the event stored at `position` as `line`, read
+/// from its envelope when it is spelled canonically, else from the line decoded whole (which
+/// names what is wrong with a damaged one).
+fn stored_envelope(
+    position: u64,
+    line: &[u8],
+) -> Result<(DecisionId, u64, DateTime<Utc>), StoreError> {
+    let envelope = std::str::from_utf8(line)
+        .ok()
+        .and_then(domain::event::StoredEnvelope::parse);
+    let (decision_id, version, recorded_at, stored_at) = match envelope {
+        Some(e) => (e.decision_id, e.version, e.recorded_at, e.position),
+        None => {
+            let e = decode_stored_line(position, line)?;
+            (e.decision_id, e.version, e.recorded_at, e.position)
+        }
+    };
+    if stored_at != position {
+        return Err(StoreError::Corrupt {
+            position,
+            detail: format!("the event stored here says it is at position {stored_at}"),
+        });
+    }
+    Ok((decision_id, version, recorded_at))
 }
 
 #[cfg(test)]
@@ -1254,6 +1331,104 @@ mod tests {
 
     type AppendAnswer = oneshot::Receiver<Result<Result<Appended, Refusal>, StoreError>>;
 
+    /// A writer on `kv` of a new store in `dir`: what it shares, its queue, its thread.
+    fn start(
+        kv: Arc<dyn KvEngine>,
+        dir: &Path,
+    ) -> (
+        Arc<Shared>,
+        mpsc::Sender<Command>,
+        std::thread::JoinHandle<()>,
+    ) {
+        let (head_tx, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            kv,
+            committed: AtomicU64::new(0),
+            tail: std::sync::Mutex::new(Tail::EMPTY),
+            head_tx,
+            stopped: std::sync::OnceLock::new(),
+        });
+        let anchor = Anchor::open(dir).expect("anchor");
+        let (commands, receiver) = mpsc::channel(QUEUE_REQUESTS_MAX);
+        let writer = spawn(
+            Arc::clone(&shared),
+            crate::system_clock(),
+            Tail::EMPTY,
+            anchor,
+            receiver,
+            STREAM_CACHE_EVENTS_MAX,
+        )
+        .expect("spawn");
+        (shared, commands, writer)
+    }
+
+    /// A stream's stored lines are checked against its index: a line at one of its positions
+    /// that is another decision's event, or says another position, is named as damage, not
+    /// sent as the stream's.
+    #[test]
+    fn a_stream_line_that_is_not_the_event_its_index_names_is_damage() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kv: Arc<dyn KvEngine> =
+            Arc::new(RedbEngine::open(&dir.path().join("kv")).expect("open"));
+        let (shared, commands, writer) = start(Arc::clone(&kv), dir.path());
+        let a = DecisionId::from_uuid(uuid::Uuid::new_v4());
+        let b = DecisionId::from_uuid(uuid::Uuid::new_v4());
+        for (decision, expected, event_type) in [
+            (a, ExpectedVersion::NoStream, EventType::DecisionGranted),
+            (b, ExpectedVersion::NoStream, EventType::DecisionGranted),
+            (b, ExpectedVersion::Exact(1), EventType::OrderSent),
+            (a, ExpectedVersion::Exact(1), EventType::OrderSent),
+        ] {
+            let answer = append(&commands, decision, expected, event(event_type, decision));
+            assert!(matches!(answer.blocking_recv(), Ok(Ok(Ok(_)))), "appended");
+        }
+        drop(commands);
+        writer.join().expect("the writer ends");
+        let head = shared.committed.load(Ordering::Acquire);
+        assert_eq!(head, 4);
+        let whole = read_stream_lines(kv.as_ref(), a, head, None).expect("read");
+        assert_eq!(
+            whole.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+            [1, 4],
+            "a's events as stored"
+        );
+        let line_of = |position: u64| -> String {
+            let key = position_key(position);
+            let line = kv.get(EVENTS, &key).expect("get").expect("stored");
+            String::from_utf8(line).expect("utf-8")
+        };
+        let put = |position: u64, line: String| {
+            let mut batch = Batch::new();
+            batch.put(EVENTS, position_key(position).to_vec(), line.into_bytes());
+            kv.commit(batch).expect("tampered");
+        };
+        let a_second = line_of(4);
+        // b's second event (version 2, as a's there), saying it is at position 4, where a's
+        // second event is.
+        put(
+            4,
+            line_of(3).replacen("\"position\":3,", "\"position\":4,", 1),
+        );
+        match read_stream_lines(kv.as_ref(), a, head, None) {
+            Err(StoreError::Corrupt {
+                position: 4,
+                detail,
+            }) => {
+                assert!(detail.contains(&b.to_string()), "{detail}");
+            }
+            other => panic!("another decision's event was read as a's: {other:?}"),
+        }
+        // a's second event, left where it was stored but saying position 2.
+        put(
+            4,
+            a_second.replacen("\"position\":4,", "\"position\":2,", 1),
+        );
+        match read_stream_lines(kv.as_ref(), a, head, None) {
+            Err(StoreError::Corrupt { position: 4, .. }) => {}
+            other => panic!("an event saying another position was read: {other:?}"),
+        }
+    }
+
     fn append(
         commands: &mpsc::Sender<Command>,
         decision_id: DecisionId,
@@ -1288,25 +1463,7 @@ mod tests {
             gate: Mutex::new(gate_rx),
             gets: Mutex::new(gets_tx),
         });
-        let (head_tx, _) = watch::channel(0);
-        let shared = Arc::new(Shared {
-            kv,
-            committed: AtomicU64::new(0),
-            tail: std::sync::Mutex::new(Tail::EMPTY),
-            head_tx,
-            stopped: std::sync::OnceLock::new(),
-        });
-        let anchor = Anchor::open(dir.path()).expect("anchor");
-        let (commands, receiver) = mpsc::channel(QUEUE_REQUESTS_MAX);
-        let writer = spawn(
-            Arc::clone(&shared),
-            crate::system_clock(),
-            Tail::EMPTY,
-            anchor,
-            receiver,
-            STREAM_CACHE_EVENTS_MAX,
-        )
-        .expect("spawn");
+        let (shared, commands, writer) = start(kv, dir.path());
         let decision = DecisionId::from_uuid(uuid::Uuid::new_v4());
 
         let first = append(
