@@ -15,11 +15,12 @@ use crate::api::{
     Appended, EventStore, ExpectedVersion, Head, ImportOptions, Imported, Refusal, StoreError,
 };
 use crate::datadir::DataDir;
+use crate::index_tail::IndexTail;
 use crate::layout::{
     CHECKPOINTS, EVENTS, HEAD_KEY, META, SUBSCRIBER_NAME_BYTES_MAX, Tail, decode_u64, position_key,
     recorded_at_of_line,
 };
-use crate::writer::{self, Command, Shared};
+use crate::writer::{self, Command, Shared, Tuning};
 
 /// The store's clock: UTC now. Passed in so tests can set the time.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -66,17 +67,16 @@ impl EmbeddedStore {
         engine: Option<kv::EngineKind>,
         clock: Clock,
     ) -> Result<EmbeddedStore, StoreError> {
-        Self::open_with_stream_cache(path, engine, clock, writer::STREAM_CACHE_EVENTS_MAX)
+        Self::open_tuned(path, engine, clock, Tuning::default())
     }
 
-    /// [`EmbeddedStore::open`], with the writer keeping at most `stream_cache_events` decoded
-    /// events between groups: tests make it small, so that streams are forgotten and read again
-    /// all the time.
-    pub(crate) fn open_with_stream_cache(
+    /// [`EmbeddedStore::open`], with the writer keeping to other bounds: tests make them small,
+    /// so that streams are forgotten and read again, and the index tail flushed, all the time.
+    pub(crate) fn open_tuned(
         path: &Path,
         engine: Option<kv::EngineKind>,
         clock: Clock,
-        stream_cache_events: usize,
+        tuning: Tuning,
     ) -> Result<EmbeddedStore, StoreError> {
         let mut data_dir = DataDir::open(path, engine)?;
         let kv: Arc<dyn KvEngine> =
@@ -92,6 +92,7 @@ impl EmbeddedStore {
                 .map(|(_, hash)| hash))
         })?;
         let anchor = crate::anchor::Anchor::open(data_dir.path())?;
+        let index = IndexTail::load(kv.as_ref(), tail.position)?;
         let (head_tx, _) = watch::channel(tail.position);
         let shared = Arc::new(Shared {
             kv,
@@ -99,20 +100,14 @@ impl EmbeddedStore {
             tail: std::sync::Mutex::new(tail),
             head_tx,
             stopped: std::sync::OnceLock::new(),
+            index: std::sync::RwLock::new(index),
         });
         let (commands, receiver) = mpsc::channel(writer::QUEUE_REQUESTS_MAX);
-        let writer = writer::spawn(
-            Arc::clone(&shared),
-            clock,
-            tail,
-            anchor,
-            receiver,
-            stream_cache_events,
-        )
-        .map_err(|e| StoreError::DataDir {
-            path: path.display().to_string(),
-            detail: format!("cannot start the writer thread: {e}"),
-        })?;
+        let writer = writer::spawn(Arc::clone(&shared), clock, tail, anchor, receiver, tuning)
+            .map_err(|e| StoreError::DataDir {
+                path: path.display().to_string(),
+                detail: format!("cannot start the writer thread: {e}"),
+            })?;
         Ok(EmbeddedStore {
             shared,
             commands: Some(commands),
@@ -129,6 +124,11 @@ impl EmbeddedStore {
     /// The key-value engine under the log (for `verify` and for tests that tamper with it).
     pub fn kv(&self) -> &Arc<dyn KvEngine> {
         &self.shared.kv
+    }
+
+    /// What the writer and the readers share (for `verify`).
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The committed head position.
@@ -166,12 +166,9 @@ impl EmbeddedStore {
     /// [`Self::blocking`], but for small ones ([`Self::is_small_page`]).
     fn small_read<T>(
         &self,
-        work: impl FnOnce(&dyn KvEngine, u64) -> Result<T, StoreError>,
+        work: impl FnOnce(&Shared, u64) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        work(
-            self.shared.kv.as_ref(),
-            self.shared.committed.load(Ordering::Acquire),
-        )
+        work(&self.shared, self.shared.committed.load(Ordering::Acquire))
     }
 
     /// Whether a page of the log after `after` of at most `limit` events holds so few events
@@ -185,14 +182,12 @@ impl EmbeddedStore {
     /// Runs a read of many events on the blocking pool.
     async fn blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&dyn KvEngine, u64) -> Result<T, StoreError> + Send + 'static,
+        work: impl FnOnce(&Shared, u64) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let shared = Arc::clone(&self.shared);
-        tokio::task::spawn_blocking(move || {
-            work(shared.kv.as_ref(), shared.committed.load(Ordering::Acquire))
-        })
-        .await
-        .map_err(|e| StoreError::Stopped(format!("a read task failed: {e}")))?
+        tokio::task::spawn_blocking(move || work(&shared, shared.committed.load(Ordering::Acquire)))
+            .await
+            .map_err(|e| StoreError::Stopped(format!("a read task failed: {e}")))?
     }
 }
 
@@ -296,7 +291,9 @@ pub fn decode_with<'a, T>(
     Ok(decoded)
 }
 
-fn read_lines(
+/// Up to `limit` stored lines after `after` and up to `upto` (at most [`READ_PAGE_EVENTS_MAX`]),
+/// with their positions; a gap is [`StoreError::Corrupt`].
+pub(crate) fn read_lines(
     kv: &dyn KvEngine,
     after: u64,
     upto: u64,
@@ -475,12 +472,12 @@ impl EventStore for EmbeddedStore {
         decision_id: DecisionId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.small_read(|kv, committed| {
+        self.small_read(|shared, committed| {
             let upto = match as_of {
-                Some(as_of) => position_as_of(kv, committed, as_of)?,
+                Some(as_of) => position_as_of(shared.kv.as_ref(), committed, as_of)?,
                 None => committed,
             };
-            writer::read_stream_from(kv, decision_id, upto)
+            writer::read_stream_from(shared, decision_id, upto)
         })
     }
 
@@ -489,8 +486,8 @@ impl EventStore for EmbeddedStore {
         decision_id: DecisionId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        self.small_read(|kv, committed| {
-            writer::read_stream_lines(kv, decision_id, committed, as_of)
+        self.small_read(|shared, committed| {
+            writer::read_stream_lines(shared, decision_id, committed, as_of)
         })
     }
 
@@ -500,7 +497,8 @@ impl EventStore for EmbeddedStore {
         limit: usize,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let read = move |kv: &dyn KvEngine, committed| {
+        let read = move |shared: &Shared, committed| {
+            let kv = shared.kv.as_ref();
             let upto = match as_of {
                 Some(as_of) => position_as_of(kv, committed, as_of)?,
                 None => committed,
@@ -518,7 +516,9 @@ impl EventStore for EmbeddedStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let read = move |kv: &dyn KvEngine, committed| read_lines(kv, after, committed, limit);
+        let read = move |shared: &Shared, committed| {
+            read_lines(shared.kv.as_ref(), after, committed, limit)
+        };
         if self.is_small_page(after, limit) {
             return self.small_read(read);
         }
@@ -526,7 +526,7 @@ impl EventStore for EmbeddedStore {
     }
 
     async fn position_as_of(&self, as_of: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.small_read(|kv, committed| position_as_of(kv, committed, as_of))
+        self.small_read(|shared, committed| position_as_of(shared.kv.as_ref(), committed, as_of))
     }
 
     async fn head(&self) -> Result<Head, StoreError> {
@@ -551,13 +551,15 @@ impl EventStore for EmbeddedStore {
     }
 
     async fn checkpoint(&self, subscriber: &str) -> Result<u64, StoreError> {
-        self.small_read(|kv, _| match kv.get(CHECKPOINTS, subscriber.as_bytes())? {
-            None => Ok(0),
-            Some(value) => decode_u64(&value).ok_or_else(|| StoreError::Corrupt {
-                position: 0,
-                detail: format!("the checkpoint of subscriber {subscriber} is not a position"),
-            }),
-        })
+        self.small_read(
+            |shared, _| match shared.kv.get(CHECKPOINTS, subscriber.as_bytes())? {
+                None => Ok(0),
+                Some(value) => decode_u64(&value).ok_or_else(|| StoreError::Corrupt {
+                    position: 0,
+                    detail: format!("the checkpoint of subscriber {subscriber} is not a position"),
+                }),
+            },
+        )
     }
 
     async fn save_checkpoint(&self, subscriber: &str, position: u64) -> Result<(), StoreError> {

@@ -7,21 +7,27 @@
 //! | `streams` | stream number (u64 BE) ‖ version (u64 BE) | position (u64 BE) |
 //! | `event_ids` | event id (16 bytes) | position (u64 BE) |
 //! | `meta` | `head` | position (u64 BE) ‖ hash (32) ‖ recorded_at (i64 BE, µs since the epoch) |
+//! | `meta` | `indexed` | position (u64 BE): the index tables cover the events up to here |
 //! | `checkpoints` | subscriber name (UTF-8) | position (u64 BE) |
 //!
 //! `meta/head` is the commit point: only positions at or below it exist for readers. Entries
 //! above it are what a crash left of an unfinished multi-batch import; opening the store
 //! removes them (`recovery`).
 //!
-//! **Stream numbers.** A decision's stream gets a number when its first event is written, in the
-//! same batch: 1, 2, 3, … in order of creation, never reused. The `streams` index is keyed by
-//! that number rather than by the decision id, so the index entries of the streams being
-//! written now sit together at the right edge of the B-tree instead of at random places in it:
-//! a group commit touches a few index pages instead of about one per event (decision ids are
-//! random UUIDs). The next number is one more than the greatest in `streams` (whose last key
-//! belongs to the newest stream); recovery removes a number together with the unfinished
-//! stream it was given to, after that stream's `streams` entries and before its events, so a
-//! number that some decision still holds is never handed out again.
+//! **The index tables** (`stream_nos`, `streams`, `event_ids`) hold the entries of the events
+//! up to `meta/indexed`; those of the newer events are in memory, in the index tail
+//! (`index_tail`), and written to the tables many at a time. A store without `meta/indexed`
+//! (written before the tail existed) has every event's entries in the tables.
+//!
+//! **Stream numbers.** A decision's stream gets a number when the index entry of its first event
+//! is written (`index_tail::flush`), in the same batch: 1, 2, 3, … in order of the streams'
+//! first positions, never reused. The `streams` index is keyed by that number rather than by
+//! the decision id, so the index entries of the streams being written now sit together at the
+//! right edge of the B-tree instead of at random places in it (decision ids are random UUIDs).
+//! The next number is one more than the greatest in `streams` (whose last key belongs to the
+//! newest stream); recovery removes a number together with the unfinished stream it was given
+//! to, after that stream's `streams` entries and before its events, so a number that some
+//! decision still holds is never handed out again.
 
 use chrono::{DateTime, Utc};
 use kv::{KvEngine, Table};
@@ -43,6 +49,8 @@ pub(crate) const CHECKPOINTS: Table = Table::new("checkpoints");
 
 /// The key of the commit point in `meta`.
 pub(crate) const HEAD_KEY: &[u8] = b"head";
+/// The key in `meta` of the last position whose index entries are in the index tables.
+pub(crate) const INDEXED_KEY: &[u8] = b"indexed";
 
 /// The longest subscriber name, in bytes.
 pub const SUBSCRIBER_NAME_BYTES_MAX: usize = 200;

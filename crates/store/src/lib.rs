@@ -27,6 +27,7 @@ mod api;
 mod chain;
 mod datadir;
 mod embedded;
+mod index_tail;
 mod layout;
 #[cfg(test)]
 mod model_tests;

@@ -16,7 +16,8 @@ use kv::{Batch, KvEngine};
 use crate::api::StoreError;
 use crate::embedded::decode_line;
 use crate::layout::{
-    EVENT_IDS, EVENTS, STREAM_NOS, STREAMS, decode_u64, position_key, read_stream_no, stream_key,
+    EVENT_IDS, EVENTS, INDEXED_KEY, META, STREAM_NOS, STREAMS, decode_u64, position_key,
+    read_stream_no, stream_key,
 };
 
 /// Entries removed per batch, at most.
@@ -50,7 +51,16 @@ pub(crate) fn remove_above_head(kv: &dyn KvEngine, head: u64) -> Result<(), Stor
             batch.delete(EVENTS, position_key(*position).to_vec());
         }
         Ok(true)
-    })
+    })?;
+    // The index tables now cover nothing above the head.
+    if let Some(indexed) = kv.get(META, INDEXED_KEY)?
+        && decode_u64(&indexed).is_none_or(|indexed| indexed > head)
+    {
+        let mut batch = Batch::new();
+        batch.put(META, INDEXED_KEY.to_vec(), position_key(head).to_vec());
+        kv.commit(batch)?;
+    }
+    Ok(())
 }
 
 /// Calls `remove` on each page of events above `head` and commits the batch it fills. `remove`
@@ -97,7 +107,7 @@ mod tests {
     use kv::KvEngine;
 
     use super::*;
-    use crate::layout::{HEAD_KEY, META, next_stream_no};
+    use crate::layout::{HEAD_KEY, next_stream_no};
     use crate::{EmbeddedStore, EventStore, ExpectedVersion, system_clock};
 
     fn event(event_type: EventType, decision_id: DecisionId) -> NewEvent {

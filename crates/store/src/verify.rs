@@ -2,6 +2,10 @@
 //! contiguous, every event parsing strictly, every hash link, `recorded_at` never going back,
 //! stream versions contiguous, the indexes, the commit point, and the §6 rules of every stream.
 //! It names the first damaged position.
+//!
+//! The index tables must point at every event up to `meta/indexed`; above it, the index tail
+//! (rebuilt from the log when the store opened) holds the entries, and an entry the tables hold
+//! there anyway must point at the event too.
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
@@ -12,6 +16,7 @@ use domain::{DecisionId, RecordedEvent};
 use crate::api::StoreError;
 use crate::chain::{GENESIS_HASH, chain_hash_of_line, encode_hex};
 use crate::embedded::{EmbeddedStore, decode_line};
+use crate::index_tail;
 use crate::layout::{
     EVENT_IDS, EVENTS, HEAD_KEY, META, Tail, decode_u64, position_key, read_stream_entry,
 };
@@ -48,8 +53,12 @@ impl EmbeddedStore {
         &self,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Result<VerifyReport, Damage>, StoreError> {
-        let kv = self.kv().as_ref();
+        let shared = self.shared();
+        let kv = shared.kv.as_ref();
         let damage = |position: u64, detail: String| Ok(Err(Damage { position, detail }));
+        // A flush while this runs moves entries from the tail to the tables: below the extent
+        // read here, the tables must hold them; above it, either may.
+        let indexed = index_tail::read(&shared.index).indexed();
         let Some(tail) = (match kv.get(META, HEAD_KEY)? {
             None => Some(Tail::EMPTY),
             Some(value) => Tail::decode(&value),
@@ -110,15 +119,24 @@ impl EmbeddedStore {
                     );
                 }
                 *version += 1;
-                let indexed = read_stream_entry(kv, event.decision_id.as_bytes(), event.version)?;
-                if indexed.as_deref().and_then(decode_u64) != Some(position) {
+                let in_tables = position <= indexed;
+                let entry = read_stream_entry(kv, event.decision_id.as_bytes(), event.version)?;
+                let entry = entry.as_deref().map(decode_u64);
+                if entry.map_or(in_tables, |entry| entry != Some(position)) {
                     return damage(
                         position,
                         "the stream index does not point at this event".into(),
                     );
                 }
-                let indexed = kv.get(EVENT_IDS, event.event_id.as_bytes())?;
-                if indexed.as_deref().and_then(decode_u64) != Some(position) {
+                let entry = kv.get(EVENT_IDS, event.event_id.as_bytes())?;
+                let entry = entry.as_deref().map(decode_u64);
+                let in_tail = index_tail::read(&shared.index)
+                    .entries()
+                    .position_of(event.event_id);
+                if entry.map_or(in_tables, |entry| entry != Some(position))
+                    || in_tail.is_some_and(|p| p != position)
+                    || (!in_tables && entry.is_none() && in_tail.is_none())
+                {
                     return damage(
                         position,
                         "the event id index does not point at this event".into(),
@@ -140,7 +158,25 @@ impl EmbeddedStore {
         // The §6 rules, stream by stream, as they stand.
         let decisions: HashSet<DecisionId> = versions.keys().copied().collect();
         for &decision_id in versions.keys() {
-            let stream = read_stream_from(kv, decision_id, total)?;
+            let stream = read_stream_from(shared, decision_id, total)?;
+            if let Some(misplaced) = (1..)
+                .zip(&stream)
+                .find(|(version, event)| {
+                    event.version != *version || event.decision_id != decision_id
+                })
+                .map(|(_, event)| event.position)
+                .or_else(|| {
+                    let count = versions.get(&decision_id).copied().unwrap_or(0);
+                    (stream.len() as u64 != count).then_some(0)
+                })
+            {
+                return damage(
+                    misplaced,
+                    format!(
+                        "the stream index of decision {decision_id} does not list its events in order"
+                    ),
+                );
+            }
             if let Err(damaged) = check_stored_stream(&stream, &decisions) {
                 return Ok(Err(damaged));
             }

@@ -23,11 +23,11 @@
 //! After any failure to commit, the writer stops taking writes (the outcome on disk is unknown);
 //! reopening the store recovers from what is on disk.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::ops::Bound;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as sync_mpsc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use domain::{DecisionId, EventId, NewEvent, RecordedEvent};
@@ -39,9 +39,10 @@ use crate::api::{
     Appended, AppendedEvent, ExpectedVersion, ImportOptions, Imported, Refusal, StoreError,
 };
 use crate::embedded::{Clock, decode_stored_line};
+use crate::index_tail::{self, Entries, Entry, IndexTail};
 use crate::layout::{
-    CHECKPOINTS, EVENT_IDS, EVENTS, HEAD_KEY, META, STREAM_NOS, STREAMS, Tail, decode_u64,
-    next_stream_no, position_key, read_stream_no, stream_key,
+    CHECKPOINTS, EVENT_IDS, EVENTS, HEAD_KEY, META, STREAMS, Tail, decode_u64, position_key,
+    read_stream_no, stream_key,
 };
 use crate::staging::{self, Request, Row};
 
@@ -99,6 +100,8 @@ pub(crate) struct Shared {
     pub head_tx: watch::Sender<u64>,
     /// Why the writer stopped taking writes, once it has (the first reason).
     pub stopped: std::sync::OnceLock<String>,
+    /// The index entries of the events above `meta/indexed` (`index_tail`).
+    pub index: RwLock<IndexTail>,
 }
 
 impl Shared {
@@ -112,6 +115,35 @@ impl Shared {
     }
 }
 
+/// The bounds the writer keeps to. The product uses [`Tuning::default`]; tests make them small,
+/// so that what the bounds make rare happens all the time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tuning {
+    /// Decoded events kept in the writer's streams between groups, at most
+    /// ([`STREAM_CACHE_EVENTS_MAX`]).
+    pub stream_cache_events: usize,
+    /// Events in the index tail before the committer flushes it, at most
+    /// ([`index_tail::INDEX_TAIL_EVENTS_MAX`]).
+    pub index_tail_events: usize,
+    /// Events one flush of the index tail writes, at most
+    /// ([`index_tail::INDEX_FLUSH_EVENTS_MAX`]).
+    pub index_flush_events: usize,
+    /// Whether a clean close writes the whole index tail to the tables. Without it, the next
+    /// opening rebuilds the tail from the log, as after a crash.
+    pub flush_index_at_close: bool,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            stream_cache_events: STREAM_CACHE_EVENTS_MAX,
+            index_tail_events: index_tail::INDEX_TAIL_EVENTS_MAX,
+            index_flush_events: index_tail::INDEX_FLUSH_EVENTS_MAX,
+            flush_index_at_close: true,
+        }
+    }
+}
+
 /// Starts the writer thread (which starts the committer thread and joins it when it ends).
 pub(crate) fn spawn(
     shared: Arc<Shared>,
@@ -119,7 +151,7 @@ pub(crate) fn spawn(
     tail: Tail,
     anchor: Anchor,
     commands: mpsc::Receiver<Command>,
-    stream_cache_events: usize,
+    tuning: Tuning,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let (groups, group_rx) = sync_mpsc::sync_channel::<Group>(1);
     let (done_tx, done) = sync_mpsc::channel::<Outcome>();
@@ -129,6 +161,7 @@ pub(crate) fn spawn(
         anchor,
         done: done_tx,
         wake: Arc::clone(&wake),
+        tuning,
     };
     let committer = std::thread::Builder::new()
         .name(COMMITTER_THREAD_NAME.into())
@@ -141,8 +174,7 @@ pub(crate) fn spawn(
                 clock,
                 tail,
                 stopped: None,
-                cache: Streams::bounded(stream_cache_events),
-                next_stream_no: 0,
+                cache: Streams::bounded(tuning.stream_cache_events),
                 in_flight: false,
                 in_flight_ids: HashMap::new(),
                 groups: Some(groups),
@@ -155,10 +187,12 @@ pub(crate) fn spawn(
 }
 
 /// A group handed to the committer: its batch (without the commit point), the tail it leads to,
-/// and the replies owed once it is durable.
+/// the index entries of its events (for the index tail, once it is committed) and the replies
+/// owed once it is durable.
 struct Group {
     batch: Batch,
     tail: Tail,
+    entries: VecDeque<Entry>,
     owed: Vec<Owed>,
 }
 
@@ -168,22 +202,32 @@ enum Outcome {
     Failed(String),
 }
 
-/// The committer thread: commits each group it is given, then records the anchor, publishes the
-/// head and answers the group's requests.
+/// The committer thread: commits each group it is given, then adds its index entries to the
+/// index tail, records the anchor, publishes the head and answers the group's requests; then,
+/// before it reports the group committed, flushes the index tail if it has grown beyond its
+/// bound. When the writer is done, it writes the whole index tail to the tables.
 struct Committer {
     shared: Arc<Shared>,
     anchor: Anchor,
     done: sync_mpsc::Sender<Outcome>,
     wake: Arc<Notify>,
+    tuning: Tuning,
 }
 
 impl Committer {
     fn run(mut self, groups: sync_mpsc::Receiver<Group>) {
         while let Ok(group) = groups.recv() {
-            let outcome = self.commit(group);
+            let outcome = match self.commit(group) {
+                Outcome::Committed => self.flush_index(self.tuning.index_tail_events),
+                failed @ Outcome::Failed(_) => failed,
+            };
             // The writer may be gone already (it waits for the last outcome before it ends).
             let _ = self.done.send(outcome);
             self.wake.notify_one();
+        }
+        if self.tuning.flush_index_at_close && self.shared.stopped.get().is_none() {
+            // A failure here loses nothing: the next opening rebuilds the tail from the log.
+            let _ = self.flush_index(0);
         }
     }
 
@@ -191,23 +235,52 @@ impl Committer {
         let Group {
             mut batch,
             tail,
+            entries,
             owed,
         } = group;
         batch.put(META, HEAD_KEY.to_vec(), tail.encode());
+        index_tail::read(&self.shared.index).record_in(&mut batch);
         if let Err(error) = self.shared.kv.commit(batch) {
-            // With its causes: the operating system's reason is what an operator acts on.
-            let reason = kv::error_chain(&StoreError::Kv(error));
-            tracing::error!(%reason, "the writer stops taking writes");
-            let _ = self.shared.stopped.set(reason.clone());
-            // Refusals in the group were judged against committed state and the group's own
-            // earlier requests; they stand, as they did before the writer was pipelined.
-            answer_stopped(owed, &reason, true);
-            return Outcome::Failed(reason);
+            return self.fail(&StoreError::Kv(error), owed);
         }
+        // Before the head moves: a reader that sees the group's events finds their entries.
+        let mut index = self
+            .shared
+            .index
+            .write()
+            .expect("the index tail's lock is never poisoned: no panics while held");
+        index.recorded();
+        index.extend(entries);
+        drop(index);
         self.anchor.record(&tail);
         self.shared.publish(tail);
         answer(owed);
         Outcome::Committed
+    }
+
+    /// Flushes the index tail down to `keep` events. A failure stops the writer, as a failed
+    /// commit does (the key-value layer refuses every commit after one has failed).
+    fn flush_index(&mut self, keep: usize) -> Outcome {
+        match index_tail::flush_down_to(
+            self.shared.kv.as_ref(),
+            &self.shared.index,
+            keep,
+            self.tuning.index_flush_events,
+        ) {
+            Ok(()) => Outcome::Committed,
+            Err(error) => self.fail(&error, Vec::new()),
+        }
+    }
+
+    fn fail(&mut self, error: &StoreError, owed: Vec<Owed>) -> Outcome {
+        // With its causes: the operating system's reason is what an operator acts on.
+        let reason = kv::error_chain(error);
+        tracing::error!(%reason, "the writer stops taking writes");
+        let _ = self.shared.stopped.set(reason.clone());
+        // Refusals in the group were judged against committed state and the group's own
+        // earlier requests; they stand, as they did before the writer was pipelined.
+        answer_stopped(owed, &reason, true);
+        Outcome::Failed(reason)
     }
 }
 
@@ -222,8 +295,6 @@ struct Writer {
     /// is handed to the committer. It may hold the in-flight group's events, which are not yet
     /// durable; if that commit fails the writer stops, so they are never built on.
     cache: Streams,
-    /// The number the next new stream gets (as `tail`, counting what is in flight).
-    next_stream_no: u64,
     /// Whether a group is being committed.
     in_flight: bool,
     /// The in-flight group's events by id (as `Pending::staged`), until the next group takes
@@ -291,12 +362,6 @@ struct Gathering {
 impl Writer {
     fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut gathering: Option<Gathering> = None;
-        match next_stream_no(self.shared.kv.as_ref()) {
-            Ok(next) => self.next_stream_no = next,
-            Err(error) => {
-                self.stop(&error);
-            }
-        }
         loop {
             self.collect_outcomes(&mut gathering);
             let ready = gathering.is_some();
@@ -404,7 +469,7 @@ impl Writer {
             tail,
             streams,
             staged,
-            next_stream_no,
+            own,
             ..
         } = pending;
         if let Some(reason) = &self.stopped {
@@ -425,12 +490,17 @@ impl Writer {
             .groups
             .as_ref()
             .expect("the committer lives while the writer runs");
-        if groups.send(Group { batch, tail, owed }).is_err() {
+        let group = Group {
+            batch,
+            tail,
+            entries: own.into_list(),
+            owed,
+        };
+        if groups.send(group).is_err() {
             self.stop_with("the committer thread ended".into(), &mut None);
             return;
         }
         self.tail = tail;
-        self.next_stream_no = next_stream_no;
         self.in_flight = true;
         self.in_flight_ids = staged;
         self.cache = streams;
@@ -446,7 +516,7 @@ impl Writer {
 
     /// A new group's work, starting from the staged state and the cached streams.
     fn fresh(&mut self) -> Pending {
-        let mut pending = Pending::new(Arc::clone(&self.shared.kv), self.tail, self.next_stream_no);
+        let mut pending = Pending::new(Arc::clone(&self.shared), self.tail);
         pending.streams = std::mem::take(&mut self.cache);
         if self.in_flight {
             pending.earlier = std::mem::take(&mut self.in_flight_ids);
@@ -539,7 +609,7 @@ impl Writer {
             return;
         }
         let now = now_after(&self.clock, self.tail.recorded_at);
-        let mut pending = Pending::new(Arc::clone(&self.shared.kv), self.tail, self.next_stream_no);
+        let mut pending = Pending::new(Arc::clone(&self.shared), self.tail);
         // Nothing is in flight, so the cache is the committed streams: the import starts from
         // them and keeps them true (a dry run leaves them be). A refused import drops them.
         if !options.dry_run {
@@ -666,7 +736,7 @@ impl Staged {
 /// A group's work in progress: the batch being built, the tail it leads to, and what it has
 /// staged (which readers of the key-value layer cannot see yet).
 struct Pending {
-    kv: Arc<dyn KvEngine>,
+    shared: Arc<Shared>,
     /// Positions at or below this are in the key-value layer and valid for this writer.
     kv_limit: u64,
     tail: Tail,
@@ -674,8 +744,10 @@ struct Pending {
     /// Streams read or written in this group (and kept from earlier ones): every event, in
     /// version order.
     streams: Streams,
-    /// The number the next new stream gets.
-    next_stream_no: u64,
+    /// The index entries of the events staged here, for the index tail once they are
+    /// committed. An import's partial batches are committed above the head, where the index
+    /// tail does not reach: their events are found through these.
+    own: Entries,
     /// Events staged in this group (not yet in the key-value layer), by id.
     staged: HashMap<EventId, (DecisionId, usize)>,
     /// Events of the group in flight, by id: they may not be readable from the key-value layer
@@ -692,14 +764,14 @@ struct Pending {
 }
 
 impl Pending {
-    fn new(kv: Arc<dyn KvEngine>, tail: Tail, next_stream_no: u64) -> Pending {
+    fn new(shared: Arc<Shared>, tail: Tail) -> Pending {
         Pending {
-            kv,
+            shared,
             kv_limit: tail.position,
             tail,
             batch: Batch::new(),
             streams: Streams::default(),
-            next_stream_no,
+            own: Entries::default(),
             staged: HashMap::new(),
             earlier: HashMap::new(),
             partial_error: None,
@@ -770,30 +842,15 @@ impl Pending {
             .streams
             .used_mut(record.decision_id)
             .expect("the stream was just read");
-        let stream_no = match stream.no {
-            Some(no) => no,
-            None => {
-                // A new stream: numbered once, in order of creation.
-                let no = self.next_stream_no;
-                self.next_stream_no += 1;
-                stream.no = Some(no);
-                self.batch.put(
-                    STREAM_NOS,
-                    record.decision_id.as_bytes().to_vec(),
-                    no.to_be_bytes().to_vec(),
-                );
-                no
-            }
-        };
-        let position = position_key(record.position).to_vec();
-        self.batch.put(EVENTS, position.clone(), line);
-        self.batch.put(
-            STREAMS,
-            stream_key(stream_no, record.version).to_vec(),
-            position.clone(),
-        );
         self.batch
-            .put(EVENT_IDS, record.event_id.as_bytes().to_vec(), position);
+            .put(EVENTS, position_key(record.position).to_vec(), line);
+        // The index entries go to the index tail once the group is committed.
+        self.own.push(Entry {
+            position: record.position,
+            decision_id: record.decision_id,
+            version: record.version,
+            event_id: record.event_id,
+        });
         debug_assert_eq!(
             record.position,
             self.tail.position + 1,
@@ -821,7 +878,7 @@ impl Pending {
             return;
         }
         let batch = std::mem::take(&mut self.batch);
-        match self.kv.commit(batch) {
+        match self.shared.kv.commit(batch) {
             Ok(()) => {
                 self.kv_limit = self.tail.position;
                 // Nothing of the import is in flight: any stream may go.
@@ -836,7 +893,19 @@ impl Pending {
     /// A decision's stream, as this group sees it.
     fn stream(&mut self, decision_id: DecisionId) -> Result<&Vec<RecordedEvent>, StoreError> {
         if self.streams.used_mut(decision_id).is_none() {
-            let stream = read_stream(self.kv.as_ref(), decision_id, self.kv_limit)?;
+            // Not kept, so none of its events is in flight or staged in this group; an
+            // import's partial batches, committed above the head, are in `own`.
+            let mut positions = stream_positions(&self.shared, decision_id, self.kv_limit)?;
+            positions.extend(
+                self.own
+                    .stream(decision_id)
+                    .iter()
+                    .filter(|&&p| p <= self.kv_limit),
+            );
+            let stream = Stream {
+                events: read_events(self.shared.kv.as_ref(), &positions)?,
+                used: 0,
+            };
             self.streams.insert(decision_id, stream);
         }
         Ok(&self
@@ -846,15 +915,27 @@ impl Pending {
             .events)
     }
 
-    /// The positions of those of `ids` that the key-value layer holds, looked up in one read,
-    /// in key order: an import's ids are many and random, and looking them up one by one was
-    /// a read transaction and a walk down the index for each.
+    /// The positions of those of `ids` that are committed (an import runs with nothing in
+    /// flight): the index tail's first, then the table's, looked up in one read, in key order:
+    /// an import's ids are many and random, and looking them up one by one was a read
+    /// transaction and a walk down the index for each.
     fn look_up_ids(&self, ids: &[EventId]) -> Result<HashMap<EventId, u64>, StoreError> {
-        let mut sorted: Vec<&EventId> = ids.iter().collect();
+        let mut found = HashMap::new();
+        let mut sorted: Vec<&EventId> = Vec::with_capacity(ids.len());
+        {
+            let tail = index_tail::read(&self.shared.index);
+            for id in ids {
+                match tail.entries().position_of(*id) {
+                    Some(position) => {
+                        found.insert(*id, position);
+                    }
+                    None => sorted.push(id),
+                }
+            }
+        }
         sorted.sort_unstable_by_key(|id| id.as_bytes());
         let keys: Vec<&[u8]> = sorted.iter().map(|id| id.as_bytes().as_slice()).collect();
-        let values = self.kv.get_many(EVENT_IDS, &keys)?;
-        let mut found = HashMap::new();
+        let values = self.shared.kv.get_many(EVENT_IDS, &keys)?;
         for (id, value) in sorted.into_iter().zip(values) {
             if let Some(value) = value {
                 found.insert(*id, index_position(*id, &value)?);
@@ -875,11 +956,13 @@ impl Pending {
                 return Ok(Some(event.clone()));
             }
         }
-        let position = match &self.indexed {
-            Some(indexed) => indexed.get(&event_id).copied(),
-            None => match self.kv.get(EVENT_IDS, event_id.as_bytes())? {
-                Some(value) => Some(index_position(event_id, &value)?),
-                None => None,
+        let position = match self.own.position_of(event_id) {
+            Some(position) => Some(position),
+            None => match &self.indexed {
+                Some(indexed) => indexed.get(&event_id).copied(),
+                None => {
+                    index_tail::position_of(self.shared.kv.as_ref(), &self.shared.index, event_id)?
+                }
             },
         };
         let Some(position) = position else {
@@ -888,7 +971,7 @@ impl Pending {
         if position > self.kv_limit {
             return Ok(None);
         }
-        read_event(self.kv.as_ref(), position).map(Some)
+        read_event(self.shared.kv.as_ref(), position).map(Some)
     }
 }
 
@@ -936,11 +1019,10 @@ fn read_events(kv: &dyn KvEngine, positions: &[u64]) -> Result<Vec<RecordedEvent
         .collect()
 }
 
-/// A decision's stream as the writer keeps it: its number (`None` until its first event is
-/// staged), its events in version order, and when it was last used (`Streams::uses`).
+/// A decision's stream as the writer keeps it: its events in version order, and when it was
+/// last used (`Streams::uses`).
 #[derive(Default)]
 struct Stream {
-    no: Option<u64>,
     events: Vec<RecordedEvent>,
     used: u64,
 }
@@ -1050,37 +1132,37 @@ impl Streams {
 
 /// A decision's events in version order, up to position `limit`.
 pub(crate) fn read_stream_from(
-    kv: &dyn KvEngine,
+    shared: &Shared,
     decision_id: DecisionId,
     limit: u64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    read_stream(kv, decision_id, limit).map(|stream| stream.events)
+    let positions = stream_positions(shared, decision_id, limit)?;
+    read_events(shared.kv.as_ref(), &positions)
 }
 
-fn read_stream(
-    kv: &dyn KvEngine,
-    decision_id: DecisionId,
-    limit: u64,
-) -> Result<Stream, StoreError> {
-    let Some((no, positions)) = stream_positions(kv, decision_id, limit)? else {
-        return Ok(Stream::default());
-    };
-    Ok(Stream {
-        no: Some(no),
-        events: read_events(kv, &positions)?,
-        used: 0,
-    })
-}
-
-/// The stream's number and the positions of its events in version order, up to position
-/// `limit`; `None` when the decision has no stream.
+/// The positions of a decision's committed events in version order, up to position `limit`:
+/// the index tables' up to the index tail's start, then the tail's (`index_tail` says why a
+/// position is never missed or seen twice).
 fn stream_positions(
+    shared: &Shared,
+    decision_id: DecisionId,
+    limit: u64,
+) -> Result<Vec<u64>, StoreError> {
+    let (indexed, above) = index_tail::stream_above_indexed(&shared.index, decision_id);
+    let mut positions = indexed_positions(shared.kv.as_ref(), decision_id, indexed.min(limit))?;
+    positions.extend(above.into_iter().filter(|&p| p <= limit));
+    Ok(positions)
+}
+
+/// The positions of a decision's events in version order, up to position `limit`, as the
+/// index tables hold them.
+pub(crate) fn indexed_positions(
     kv: &dyn KvEngine,
     decision_id: DecisionId,
     limit: u64,
-) -> Result<Option<(u64, Vec<u64>)>, StoreError> {
+) -> Result<Vec<u64>, StoreError> {
     let Some(no) = read_stream_no(kv, decision_id.as_bytes())? else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let from = stream_key(no, 0);
     let to = stream_key(no, u64::MAX);
@@ -1105,7 +1187,7 @@ fn stream_positions(
             next = Bound::Excluded(key.clone());
         }
         if !full {
-            return Ok(Some((no, positions)));
+            return Ok(positions);
         }
     }
 }
@@ -1115,14 +1197,16 @@ fn stream_positions(
 /// checked to be the event the stream's index names there (its position, its decision, the
 /// next version) from its envelope, without decoding its data.
 pub(crate) fn read_stream_lines(
-    kv: &dyn KvEngine,
+    shared: &Shared,
     decision_id: DecisionId,
     limit: u64,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-    let Some((_, positions)) = stream_positions(kv, decision_id, limit)? else {
+    let kv = shared.kv.as_ref();
+    let positions = stream_positions(shared, decision_id, limit)?;
+    if positions.is_empty() {
         return Ok(Vec::new());
-    };
+    }
     let keys: Vec<_> = positions.iter().map(|&p| position_key(p)).collect();
     let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
     let mut lines = Vec::with_capacity(positions.len());
@@ -1131,7 +1215,12 @@ pub(crate) fn read_stream_lines(
             position,
             detail: "an index names this position, but no event is stored there".into(),
         })?;
-        let (event_decision, version, recorded_at) = stored_envelope(position, &line)?;
+        let Envelope {
+            decision_id: event_decision,
+            version,
+            recorded_at,
+            ..
+        } = stored_envelope(position, &line)?;
         let expected = lines.len() as u64 + 1;
         if event_decision != decision_id || version != expected {
             return Err(StoreError::Corrupt {
@@ -1150,21 +1239,48 @@ pub(crate) fn read_stream_lines(
     Ok(lines)
 }
 
-/// The decision, version and `recorded_at` of the event stored at `position` as `line`, read
-/// from its envelope when it is spelled canonically, else from the line decoded whole (which
-/// names what is wrong with a damaged one).
-fn stored_envelope(
-    position: u64,
-    line: &[u8],
-) -> Result<(DecisionId, u64, DateTime<Utc>), StoreError> {
+/// What the index and the readers of a stream need of a stored event.
+pub(crate) struct Envelope {
+    pub decision_id: DecisionId,
+    pub version: u64,
+    pub recorded_at: DateTime<Utc>,
+    pub event_id: EventId,
+}
+
+impl Envelope {
+    fn of(
+        decision_id: DecisionId,
+        version: u64,
+        recorded_at: DateTime<Utc>,
+        event_id: EventId,
+    ) -> Envelope {
+        Envelope {
+            decision_id,
+            version,
+            recorded_at,
+            event_id,
+        }
+    }
+}
+
+/// The envelope of the event stored at `position` as `line`, read from its canonical spelling
+/// without its data, else from the line decoded whole (which names what is wrong with a damaged
+/// one).
+pub(crate) fn stored_envelope(position: u64, line: &[u8]) -> Result<Envelope, StoreError> {
     let envelope = std::str::from_utf8(line)
         .ok()
         .and_then(domain::event::StoredEnvelope::parse);
-    let (decision_id, version, recorded_at, stored_at) = match envelope {
-        Some(e) => (e.decision_id, e.version, e.recorded_at, e.position),
+    let (envelope, stored_at) = match envelope {
+        Some(e) => (
+            Envelope::of(e.decision_id, e.version, e.recorded_at, e.event_id),
+            e.position,
+        ),
         None => {
             let e = decode_stored_line(position, line)?;
-            (e.decision_id, e.version, e.recorded_at, e.position)
+            (
+                Envelope::of(e.decision_id, e.version, e.recorded_at, e.event_id),
+                e.position,
+            )
         }
     };
     if stored_at != position {
@@ -1173,7 +1289,7 @@ fn stored_envelope(
             detail: format!("the event stored here says it is at position {stored_at}"),
         });
     }
-    Ok((decision_id, version, recorded_at))
+    Ok(envelope)
 }
 
 #[cfg(test)]
@@ -1267,7 +1383,6 @@ mod tests {
     /// A stream of `events` events.
     fn stream(decision_id: DecisionId, events: u64) -> Stream {
         Stream {
-            no: Some(0),
             events: (1..=events).map(|v| recorded(decision_id, v)).collect(),
             used: 0,
         }
@@ -1347,6 +1462,7 @@ mod tests {
             tail: std::sync::Mutex::new(Tail::EMPTY),
             head_tx,
             stopped: std::sync::OnceLock::new(),
+            index: RwLock::new(IndexTail::default()),
         });
         let anchor = Anchor::open(dir).expect("anchor");
         let (commands, receiver) = mpsc::channel(QUEUE_REQUESTS_MAX);
@@ -1356,7 +1472,7 @@ mod tests {
             Tail::EMPTY,
             anchor,
             receiver,
-            STREAM_CACHE_EVENTS_MAX,
+            Tuning::default(),
         )
         .expect("spawn");
         (shared, commands, writer)
@@ -1386,7 +1502,7 @@ mod tests {
         writer.join().expect("the writer ends");
         let head = shared.committed.load(Ordering::Acquire);
         assert_eq!(head, 4);
-        let whole = read_stream_lines(kv.as_ref(), a, head, None).expect("read");
+        let whole = read_stream_lines(&shared, a, head, None).expect("read");
         assert_eq!(
             whole.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
             [1, 4],
@@ -1409,7 +1525,7 @@ mod tests {
             4,
             line_of(3).replacen("\"position\":3,", "\"position\":4,", 1),
         );
-        match read_stream_lines(kv.as_ref(), a, head, None) {
+        match read_stream_lines(&shared, a, head, None) {
             Err(StoreError::Corrupt {
                 position: 4,
                 detail,
@@ -1423,7 +1539,7 @@ mod tests {
             4,
             a_second.replacen("\"position\":4,", "\"position\":2,", 1),
         );
-        match read_stream_lines(kv.as_ref(), a, head, None) {
+        match read_stream_lines(&shared, a, head, None) {
             Err(StoreError::Corrupt { position: 4, .. }) => {}
             other => panic!("an event saying another position was read: {other:?}"),
         }
