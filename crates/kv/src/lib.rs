@@ -97,6 +97,22 @@ pub trait KvEngine: Send + Sync + 'static {
     /// afterwards); [`KvError::Poisoned`] if an earlier commit failed.
     fn commit(&self, batch: Batch) -> Result<(), KvError>;
 
+    /// As [`KvEngine::commit`], calling `durable` once, as soon as the batch is durable: behind
+    /// the write-ahead log ([`Logged`]) that is when its record is synced, before the batch is
+    /// applied to the engine and reads see it, so the caller can answer for the batch while it
+    /// is applied; elsewhere, after the commit. Once `durable` is called the batch survives a
+    /// crash even if this then fails (the log replays it at the next opening); the engine is
+    /// poisoned after such a failure, as after any.
+    ///
+    /// # Errors
+    /// As [`KvEngine::commit`]; `durable` is not called when the batch is refused or its record
+    /// could not be synced.
+    fn commit_announced(&self, batch: Batch, durable: &mut dyn FnMut()) -> Result<(), KvError> {
+        self.commit(batch)?;
+        durable();
+        Ok(())
+    }
+
     /// The value stored under `key` in `table`, if any.
     ///
     /// # Errors

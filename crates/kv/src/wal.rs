@@ -203,7 +203,14 @@ impl Logged {
         self.poison.check(self.engine.kind(), self.engine.path())
     }
 
-    fn commit_locked(&self, wal: &mut Wal, mut batch: Batch) -> Result<(), KvError> {
+    /// Commits `batch` (see the module documentation), calling `durable` once it is durable:
+    /// after its record's sync, before it is applied to the engine.
+    fn commit_locked(
+        &self,
+        wal: &mut Wal,
+        mut batch: Batch,
+        durable: &mut dyn FnMut(),
+    ) -> Result<(), KvError> {
         let seq = wal.next_seq;
         if HEADER_BYTES + payload_bytes(&batch) > WAL_RECORD_BYTES_MAX {
             batch.put(WAL_TABLE, SEQ_KEY, seq.to_be_bytes());
@@ -211,6 +218,7 @@ impl Logged {
             wal.next_seq += 1;
             wal.end = 0;
             wal.unpersisted = false;
+            durable();
             return Ok(());
         }
         let record = encode(seq, &batch);
@@ -254,6 +262,7 @@ impl Logged {
         wal.next_seq += 1;
         batch.put(WAL_TABLE, SEQ_KEY, seq.to_be_bytes());
         wal.unpersisted = true;
+        durable();
         self.engine.commit_volatile(batch)
     }
 }
@@ -526,16 +535,21 @@ impl KvEngine for Logged {
     }
 
     fn commit(&self, batch: Batch) -> Result<(), KvError> {
+        self.commit_announced(batch, &mut || {})
+    }
+
+    fn commit_announced(&self, batch: Batch, durable: &mut dyn FnMut()) -> Result<(), KvError> {
         batch.check()?;
         refuse_reserved(&batch)?;
         self.check()?;
         if batch.is_empty() {
+            durable();
             return Ok(());
         }
         let mut wal = self.lock()?;
         // Another commit may have failed while this one waited for the lock.
         self.check()?;
-        let outcome = self.commit_locked(&mut wal, batch);
+        let outcome = self.commit_locked(&mut wal, batch, durable);
         if let Err(error) = &outcome {
             self.poison.set(chain(error));
         }

@@ -9,7 +9,8 @@
 //! harmless — it is a lower bound. A torn or unreadable anchor is ignored with a warning.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -75,10 +76,8 @@ impl Anchor {
 
     /// Records the committed tail. A failure is logged, not fatal: the anchor only guards.
     pub(crate) fn record(&mut self, tail: &Tail) {
-        let result = self
-            .file
-            .seek(SeekFrom::Start(0))
-            .and_then(|_| self.file.write_all(&encode(tail)));
+        // One call in place: the record has a fixed size.
+        let result = self.file.write_all_at(&encode(tail), 0);
         if let Err(error) = result {
             tracing::warn!(path = %self.path.display(), %error, "cannot write the anchor");
         }

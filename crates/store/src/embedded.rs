@@ -3,7 +3,7 @@
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -97,6 +97,8 @@ impl EmbeddedStore {
         let shared = Arc::new(Shared {
             kv,
             committed: AtomicU64::new(tail.position),
+            acknowledged: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
             tail: std::sync::Mutex::new(tail),
             head_tx,
             stopped: std::sync::OnceLock::new(),
@@ -121,7 +123,9 @@ impl EmbeddedStore {
         &self.data_dir
     }
 
-    /// The key-value engine under the log (for `verify` and for tests that tamper with it).
+    /// The key-value engine under the log (for `verify` and for tests that tamper with it). It
+    /// may not hold the last acknowledged group yet, while it is applied: [`Self::committed`]
+    /// waits for it.
     pub fn kv(&self) -> &Arc<dyn KvEngine> {
         &self.shared.kv
     }
@@ -131,9 +135,9 @@ impl EmbeddedStore {
         &self.shared
     }
 
-    /// The committed head position.
+    /// The committed head position: every append acknowledged before the call is below it.
     pub fn committed(&self) -> u64 {
-        self.shared.committed.load(Ordering::Acquire)
+        self.shared.readable()
     }
 
     /// Up to `limit` stored lines after `after`, exactly as stored (canonical JSON, hash last):
@@ -168,7 +172,7 @@ impl EmbeddedStore {
         &self,
         work: impl FnOnce(&Shared, u64) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        work(&self.shared, self.shared.committed.load(Ordering::Acquire))
+        work(&self.shared, self.shared.readable())
     }
 
     /// Whether a page of the log after `after` of at most `limit` events holds so few events
@@ -185,7 +189,7 @@ impl EmbeddedStore {
         work: impl FnOnce(&Shared, u64) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let shared = Arc::clone(&self.shared);
-        tokio::task::spawn_blocking(move || work(&shared, shared.committed.load(Ordering::Acquire)))
+        tokio::task::spawn_blocking(move || work(&shared, shared.readable()))
             .await
             .map_err(|e| StoreError::Stopped(format!("a read task failed: {e}")))?
     }
@@ -626,6 +630,8 @@ mod read_tests {
             .block_on(store.import(events, ImportOptions::default()))
             .unwrap()
             .unwrap();
+        // Applied to the key-value layer, which the tests edit.
+        store.committed();
         (dir, store, runtime)
     }
 

@@ -68,18 +68,33 @@ pub(crate) struct Entry {
     pub event_id: EventId,
 }
 
-/// The index entries of contiguous events, looked up by event id and by decision.
+/// How the tail hashes ids: foldhash, randomly seeded per process like std's SipHash (a caller
+/// cannot choose ids that collide), and several times faster on 16-byte keys.
+type IdHasher = foldhash::fast::RandomState;
+
+/// The index entries of contiguous events, looked up by event id and by decision, or (a group's,
+/// which the writer finds otherwise until they are committed) only listed.
 #[derive(Debug, Default)]
 pub(crate) struct Entries {
     /// In position order.
     list: VecDeque<Entry>,
+    /// Whether `ids` and `streams` are kept.
+    lookups: bool,
     /// Each event's position by its id.
-    ids: HashMap<EventId, u64>,
+    ids: HashMap<EventId, u64, IdHasher>,
     /// Each decision's positions here, in version order.
-    streams: HashMap<DecisionId, Vec<u64>>,
+    streams: HashMap<DecisionId, Vec<u64>, IdHasher>,
 }
 
 impl Entries {
+    /// Entries looked up by event id and by decision.
+    pub(crate) fn with_lookups() -> Entries {
+        Entries {
+            lookups: true,
+            ..Entries::default()
+        }
+    }
+
     /// Adds the entries of the event after the last one here.
     pub(crate) fn push(&mut self, entry: Entry) {
         debug_assert!(
@@ -88,20 +103,22 @@ impl Entries {
                 .is_none_or(|last| last.position + 1 == entry.position),
             "the entries are of contiguous positions"
         );
-        self.ids.insert(entry.event_id, entry.position);
-        self.streams
-            .entry(entry.decision_id)
-            .or_default()
-            .push(entry.position);
+        if self.lookups {
+            self.ids.insert(entry.event_id, entry.position);
+            self.streams
+                .entry(entry.decision_id)
+                .or_default()
+                .push(entry.position);
+        }
         self.list.push_back(entry);
     }
 
-    /// The position of the event with this id, if it is here.
+    /// The position of the event with this id, if it is here (and looked up).
     pub(crate) fn position_of(&self, event_id: EventId) -> Option<u64> {
         self.ids.get(&event_id).copied()
     }
 
-    /// A decision's positions here, in version order.
+    /// A decision's positions here, in version order (when looked up).
     pub(crate) fn stream(&self, decision_id: DecisionId) -> &[u64] {
         self.streams.get(&decision_id).map_or(&[], Vec::as_slice)
     }
@@ -136,13 +153,24 @@ impl Entries {
 }
 
 /// The entries of the events above `meta/indexed`. See the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct IndexTail {
     /// *I*: every event up to here has its entries in the tables.
     indexed: u64,
     /// Whether `meta/indexed` is written (see the module documentation).
     recorded: bool,
     entries: Entries,
+}
+
+impl Default for IndexTail {
+    /// The tail of an empty store.
+    fn default() -> IndexTail {
+        IndexTail {
+            indexed: 0,
+            recorded: false,
+            entries: Entries::with_lookups(),
+        }
+    }
 }
 
 impl IndexTail {
@@ -168,7 +196,7 @@ impl IndexTail {
         let mut tail = IndexTail {
             indexed,
             recorded: recorded.is_some(),
-            entries: Entries::default(),
+            entries: Entries::with_lookups(),
         };
         let mut after = indexed;
         while after < head {
@@ -597,6 +625,7 @@ mod tests {
             ))
             .unwrap()
             .unwrap();
+        store.committed();
         assert_eq!(
             kv.get(META, INDEXED_KEY)
                 .unwrap()

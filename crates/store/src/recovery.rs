@@ -144,6 +144,7 @@ mod tests {
             .await
             .expect("append")
             .expect("accepted");
+        store.committed();
         let kv: Arc<dyn KvEngine> = Arc::clone(store.kv());
         let head = kv.get(META, HEAD_KEY).expect("read").expect("a head");
         for (decision, expected, event_type) in [

@@ -54,6 +54,8 @@ impl EmbeddedStore {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Result<VerifyReport, Damage>, StoreError> {
         let shared = self.shared();
+        // Every acknowledged group applied, so the commit point read below is the last one.
+        shared.readable();
         let kv = shared.kv.as_ref();
         let damage = |position: u64, detail: String| Ok(Err(Damage { position, detail }));
         // A flush while this runs moves entries from the tail to the tables: below the extent

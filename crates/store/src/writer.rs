@@ -92,9 +92,16 @@ pub(crate) enum Command {
 /// What the writer and the readers share.
 pub(crate) struct Shared {
     pub kv: Arc<dyn KvEngine>,
-    /// The committed head: readers read positions up to here and no further.
+    /// The committed head: every event up to here is applied to the key-value layer and has
+    /// its index entries; readers read positions up to here and no further.
     pub committed: AtomicU64,
-    /// The committed tail (for `head()`), updated with `committed`.
+    /// Groups durable, and so perhaps answered for (checkpoints too, which move no position).
+    /// It runs one ahead of `applied` while a group is applied; a read waits for `applied` to
+    /// reach the count it found ([`Shared::readable`]).
+    pub acknowledged: AtomicU64,
+    /// Groups applied to the key-value layer and published.
+    pub applied: AtomicU64,
+    /// The acknowledged tail (for `head()`).
     pub tail: std::sync::Mutex<Tail>,
     /// Wakes followers when the head moves.
     pub head_tx: watch::Sender<u64>,
@@ -105,13 +112,33 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn publish(&self, tail: Tail) {
+    /// The group leading to `tail` is durable: it may be answered for.
+    fn acknowledge(&self, tail: Tail) {
         *self
             .tail
             .lock()
             .expect("the tail lock is never poisoned: no panics while held") = tail;
+        self.acknowledged.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The group leading to `tail` is applied and indexed: readers may read it.
+    fn publish(&self, tail: Tail) {
         self.committed.store(tail.position, Ordering::Release);
+        self.applied.fetch_add(1, Ordering::AcqRel);
         self.head_tx.send_replace(tail.position);
+    }
+
+    /// The head a read may read up to: `committed`, once every group acknowledged before the
+    /// read began is applied (so a read sees every append and checkpoint acknowledged before
+    /// it). That is at most the time to apply one group; the wait gives the processor away
+    /// meanwhile, and ends when the writer has stopped (reads then fail in the key-value
+    /// layer, which a failed commit poisons).
+    pub(crate) fn readable(&self) -> u64 {
+        let acknowledged = self.acknowledged.load(Ordering::Acquire);
+        while self.applied.load(Ordering::Acquire) < acknowledged && self.stopped.get().is_none() {
+            std::thread::yield_now();
+        }
+        self.committed.load(Ordering::Acquire)
     }
 }
 
@@ -240,8 +267,17 @@ impl Committer {
         } = group;
         batch.put(META, HEAD_KEY.to_vec(), tail.encode());
         index_tail::read(&self.shared.index).record_in(&mut batch);
-        if let Err(error) = self.shared.kv.commit(batch) {
-            return self.fail(&StoreError::Kv(error), owed);
+        // Answered as soon as the batch is durable, while the key-value layer applies it: the
+        // appenders send their next requests, and the writer stages them, meanwhile.
+        let mut owed = Some(owed);
+        let shared = &self.shared;
+        let committed = shared.kv.commit_announced(batch, &mut || {
+            shared.acknowledge(tail);
+            answer(owed.take().unwrap_or_default());
+        });
+        if let Err(error) = committed {
+            // Answered already if it was durable: the next opening replays it.
+            return self.fail(&StoreError::Kv(error), owed.unwrap_or_default());
         }
         // Before the head moves: a reader that sees the group's events finds their entries.
         let mut index = self
@@ -254,7 +290,6 @@ impl Committer {
         drop(index);
         self.anchor.record(&tail);
         self.shared.publish(tail);
-        answer(owed);
         Outcome::Committed
     }
 
@@ -610,6 +645,8 @@ impl Writer {
         }
         let now = now_after(&self.clock, self.tail.recorded_at);
         let mut pending = Pending::new(Arc::clone(&self.shared), self.tail);
+        // Its partial batches go above the head: their events are found through these.
+        pending.own = Entries::with_lookups();
         // Nothing is in flight, so the cache is the committed streams: the import starts from
         // them and keeps them true (a dry run leaves them be). A refused import drops them.
         if !options.dry_run {
@@ -1459,6 +1496,8 @@ mod tests {
         let shared = Arc::new(Shared {
             kv,
             committed: AtomicU64::new(0),
+            acknowledged: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
             tail: std::sync::Mutex::new(Tail::EMPTY),
             head_tx,
             stopped: std::sync::OnceLock::new(),

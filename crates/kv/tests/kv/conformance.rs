@@ -82,6 +82,10 @@ macro_rules! conformance {
                 super::reopen_at_once_while_another_store_is_busy(KIND);
             }
             #[test]
+            fn a_commit_is_announced_durable_once_before_reads_see_it() {
+                super::a_commit_is_announced_durable_once_before_reads_see_it(KIND);
+            }
+            #[test]
             fn model_with_reopen() {
                 crate::model::model_with_reopen(KIND);
             }
@@ -92,6 +96,64 @@ macro_rules! conformance {
 conformance!(redb, kv::EngineKind::Redb);
 #[cfg(feature = "sled")]
 conformance!(sled, kv::EngineKind::Sled);
+
+/// `commit_announced` calls its hook once per commit: for a batch logged in the write-ahead log,
+/// once its record is synced and before reads see the batch; for a batch too large to log, once
+/// the engine's own durable commit made it visible; for an empty batch, at once. A refused batch
+/// is never announced. After the call the batch is read back.
+fn a_commit_is_announced_durable_once_before_reads_see_it(kind: EngineKind) {
+    let dir = tempdir();
+    let engine = open(kind, dir.path());
+    let seen = |batch: Batch, key: &[u8]| -> (usize, Option<Option<Vec<u8>>>) {
+        let mut calls = 0;
+        let mut read = None;
+        engine
+            .commit_announced(batch, &mut || {
+                calls += 1;
+                read = Some(engine.get(EVENTS, key).expect("read"));
+            })
+            .expect("commit");
+        (calls, read)
+    };
+    let mut small = Batch::new();
+    small.put(EVENTS, b"small".to_vec(), b"v".to_vec());
+    assert_eq!(
+        seen(small, b"small"),
+        (1, Some(None)),
+        "announced before it is read"
+    );
+    assert_eq!(
+        engine.get(EVENTS, b"small").expect("read"),
+        Some(b"v".to_vec())
+    );
+    // Over the largest record the log takes: the engine commits it durably itself.
+    let mut large = Batch::new();
+    large.put(
+        EVENTS,
+        b"large".to_vec(),
+        vec![7; kv::WAL_RECORD_BYTES_MAX + 1],
+    );
+    let (calls, read) = seen(large, b"large");
+    assert_eq!(calls, 1);
+    assert_eq!(
+        read.flatten().map(|v| v.len()),
+        Some(kv::WAL_RECORD_BYTES_MAX + 1)
+    );
+    assert_eq!(
+        seen(Batch::new(), b"none"),
+        (1, Some(None)),
+        "an empty batch at once"
+    );
+    let mut refused = Batch::new();
+    refused.put(EVENTS, vec![1; KEY_BYTES_MAX + 1], b"v".to_vec());
+    let mut calls = 0;
+    assert!(
+        engine
+            .commit_announced(refused, &mut || calls += 1)
+            .is_err()
+    );
+    assert_eq!(calls, 0, "a refused batch is not announced");
+}
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temporary directory")
