@@ -261,31 +261,33 @@ impl Logged {
                 .max(wal.end + length);
             zero_fill(&wal.file, wal.allocated, size).map_err(|e| failed("grow", e))?;
         }
-        if let Some(direct) = &mut wal.direct {
+        // A grown log's size and zeroes are synced with the first record in them: after it
+        // when writing through the page cache, before it when writing directly (the direct
+        // write syncs only its blocks).
+        let sync_growth = |wal: &mut Wal| -> Result<(), KvError> {
+            wal.file.sync_all().map_err(|e| failed("fsync", e))?;
+            wal.allocated = wal
+                .file
+                .metadata()
+                .map_err(|e| failed("read the size of", e))?
+                .len();
+            Ok(())
+        };
+        if wal.direct.is_some() {
             if grown {
-                // The new size and its zeroes first: the direct write syncs only its blocks.
-                wal.file.sync_all().map_err(|e| failed("fsync", e))?;
-                wal.allocated = wal
-                    .file
-                    .metadata()
-                    .map_err(|e| failed("read the size of", e))?
-                    .len();
+                sync_growth(wal)?;
             }
-            direct
-                .write(wal.end, &record)
-                .map_err(|e| failed("write directly to", e))?;
+            if let Some(direct) = &mut wal.direct {
+                direct
+                    .write(wal.end, &record)
+                    .map_err(|e| failed("write directly to", e))?;
+            }
         } else {
             wal.file
                 .write_all_at(&record, wal.end)
                 .map_err(|e| failed("write to", e))?;
             if grown {
-                // The size changed: sync it too, with the zeroes and the record.
-                wal.file.sync_all().map_err(|e| failed("fsync", e))?;
-                wal.allocated = wal
-                    .file
-                    .metadata()
-                    .map_err(|e| failed("read the size of", e))?
-                    .len();
+                sync_growth(wal)?;
             } else {
                 wal.file.sync_data().map_err(|e| failed("fdatasync", e))?;
             }
