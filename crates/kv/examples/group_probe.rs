@@ -1,17 +1,20 @@
 //! Cost probe, not a test: what a durable commit costs per event as more events share it.
 //!
-//! The event store writes three entries per event: the event under its position (keys in
-//! order), its id under a random UUID, and its place in its stream (keys spread over the key
-//! space). This probe fills one engine with `prefill` such events, then commits
-//! `PROBE_EVENTS` more in groups of 16, 64, 160 and 512 events per commit, each commit durable
-//! (through the write-ahead log: one record, one `fdatasync`, then the engine's in-memory
-//! commit), and prints the time per event for each group size.
+//! The event store used to write three entries per event with each group: the event under its
+//! position (keys in order), its id under a random UUID, and its place in its stream (keys
+//! spread over the key space). Since the index tail (`store::index_tail`) a group writes the
+//! event alone, and the two index entries later, many thousands at a time. This probe fills one
+//! engine with `prefill` events written the first way, then commits `PROBE_EVENTS` more in
+//! groups of 16, 64, 160 and 512 events per commit, each commit durable (through the
+//! write-ahead log: one record, one `fdatasync`, then the engine's in-memory commit), written
+//! as `layout` says: `indexed` (the three entries, the default) or `events` (the event alone),
+//! and prints the time per event for each group size.
 //!
 //! If the cost per event were mostly per commit, it would fall in proportion to the group size.
 //! What stays when the group grows is the cost of each insert itself.
 //!
 //! `TMPDIR=/var/tmp cargo run -p kv --release --all-features --example group_probe [prefill
-//! [engine]]` (the directory must be on a real disk: tmpfs makes `fdatasync` free).
+//! [engine [layout]]]` (the directory must be on a real disk: tmpfs makes `fdatasync` free).
 
 #![allow(clippy::expect_used)]
 
@@ -52,6 +55,8 @@ struct Log {
     position: u64,
     versions: Vec<u32>,
     event: Vec<u8>,
+    /// Whether each event's id and stream place are written with it.
+    indexed: bool,
 }
 
 impl Log {
@@ -59,6 +64,9 @@ impl Log {
         self.position += 1;
         let position = self.position.to_be_bytes();
         batch.put(EVENTS, position, self.event.clone());
+        if !self.indexed {
+            return;
+        }
         let mut id = self.keys.next().to_be_bytes().to_vec();
         id.extend_from_slice(&self.keys.next().to_be_bytes());
         batch.put(EVENT_IDS, id, position);
@@ -81,6 +89,12 @@ impl Log {
 
 fn main() {
     let prefill = probe::number_arg(1, PROBE_PREFILL_EVENTS, "prefill");
+    let layout = std::env::args().nth(3).unwrap_or_else(|| "indexed".into());
+    let probe_indexed = match layout.as_str() {
+        "indexed" => true,
+        "events" => false,
+        other => panic!("layout: indexed or events, not {other}"),
+    };
     for (kind, engine, _dir) in probe::engines(2) {
         let streams = (prefill / STREAM_EVENTS).max(1);
         let mut log = Log {
@@ -88,6 +102,7 @@ fn main() {
             position: 0,
             versions: vec![0; usize::try_from(streams).expect("streams fit a usize")],
             event: vec![b'x'; EVENT_BYTES],
+            indexed: true,
         };
         let mut filled = 0;
         while filled < prefill {
@@ -95,6 +110,7 @@ fn main() {
             log.commit(engine.as_ref(), events);
             filled += events;
         }
+        log.indexed = probe_indexed;
         for group in PROBE_GROUP_EVENTS {
             let started = Instant::now();
             let mut done = 0;
@@ -104,7 +120,7 @@ fn main() {
             }
             let per_event = started.elapsed().as_secs_f64() * 1e6 / done as f64;
             println!(
-                "{kind}: {prefill} events before, {group} events per durable commit: \
+                "{kind} ({layout}): {prefill} events before, {group} events per durable commit: \
                  {per_event:.1} µs per event, {:.0} commits/s",
                 1e6 / (per_event * group as f64)
             );
