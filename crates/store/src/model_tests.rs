@@ -5,10 +5,11 @@
 //! few events here (250 000 in the product), so streams are forgotten and read back from the
 //! key-value layer all the time, also while a group is in flight: a stream forgotten too early,
 //! or kept stale, shows as a wrong version, a wrong rule decision, an event stored twice or a
-//! stream that reads back otherwise. The index tail is flushed after nearly every group, a few
-//! events at a time, so streams are read back half from the index tables and half from the
-//! tail; and a reopening may find the tail unflushed, as after a crash, and rebuild it from the
-//! log.
+//! stream that reads back otherwise. Groups of one or two requests are committed on the
+//! writer's thread in some runs and handed to the committer in others. The index tail is
+//! flushed after nearly every group, a few events at a time, so streams are read back half from
+//! the index tables and half from the tail; and a reopening may find the tail unflushed, as
+//! after a crash, and rebuild it from the log.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -36,14 +37,22 @@ fn tuning() -> impl Strategy<Value = Tuning> {
         prop_oneof![Just(0_usize), Just(2), Just(5), Just(1 << 18)],
         prop_oneof![Just(1_usize), Just(3), Just(16_384)],
         any::<bool>(),
+        prop_oneof![Just(0_usize), Just(1), Just(2)],
     )
         .prop_map(
-            |(stream_cache_events, index_tail_events, index_flush_events, flush_index_at_close)| {
+            |(
+                stream_cache_events,
+                index_tail_events,
+                index_flush_events,
+                flush_index_at_close,
+                inline_group_requests,
+            )| {
                 Tuning {
                     stream_cache_events,
                     index_tail_events,
                     index_flush_events,
                     flush_index_at_close,
+                    inline_group_requests,
                 }
             },
         )

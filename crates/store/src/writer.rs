@@ -5,7 +5,9 @@
 //! refused request writes nothing and does not disturb the others in its group.
 //!
 //! **Pipelined.** The writer thread stages groups; a second thread, the committer, commits them
-//! one at a time, in order. While group N is being committed and fsynced, the writer checks,
+//! one at a time, in order. (A group of one or two requests handed over while nothing is in
+//! flight the writer commits itself: with so few requests waiting there is nothing to stage
+//! meanwhile, and the hand-over and the report back would cost two thread wake-ups.) While group N is being committed and fsynced, the writer checks,
 //! serialises and hashes group N+1 on top of N's staged state, gathering every request that
 //! arrives meanwhile, and hands N+1 over as soon as N's commit has returned. At most one group
 //! is in flight. Group N+1 is staged against state that is not yet durable, so nothing of it is
@@ -64,6 +66,11 @@ pub(crate) const STREAM_CACHE_EVENTS_MAX: usize = 250_000;
 pub const APPEND_EVENTS_MAX: usize = 1000;
 /// Bytes of stored events in one append request, at most.
 pub const APPEND_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// A group of at most this many requests, handed over while nothing is in flight, is committed
+/// on the writer's thread rather than the committer's. With so few requests waiting, the writer
+/// would have little to stage while the committer syncs, and the hand-over and the report back
+/// cost two thread wake-ups per commit.
+const INLINE_GROUP_REQUESTS_MAX: usize = 2;
 /// Name of the committer thread (the writer thread is `verkstall-writer`).
 pub(crate) const COMMITTER_THREAD_NAME: &str = "verkstall-commit";
 
@@ -158,6 +165,10 @@ pub(crate) struct Tuning {
     /// Whether a clean close writes the whole index tail to the tables. Without it, the next
     /// opening rebuilds the tail from the log, as after a crash.
     pub flush_index_at_close: bool,
+    /// Groups of at most this many requests handed over while nothing is in flight are
+    /// committed on the writer's thread ([`INLINE_GROUP_REQUESTS_MAX`]); 0 hands every group to
+    /// the committer.
+    pub inline_group_requests: usize,
 }
 
 impl Default for Tuning {
@@ -167,6 +178,7 @@ impl Default for Tuning {
             index_tail_events: index_tail::INDEX_TAIL_EVENTS_MAX,
             index_flush_events: index_tail::INDEX_FLUSH_EVENTS_MAX,
             flush_index_at_close: true,
+            inline_group_requests: INLINE_GROUP_REQUESTS_MAX,
         }
     }
 }
@@ -183,12 +195,15 @@ pub(crate) fn spawn(
     let (groups, group_rx) = sync_mpsc::sync_channel::<Group>(1);
     let (done_tx, done) = sync_mpsc::channel::<Outcome>();
     let wake = Arc::new(Notify::new());
-    let committer = Committer {
+    let commits = Arc::new(std::sync::Mutex::new(Commits {
         shared: Arc::clone(&shared),
         anchor,
+        tuning,
+    }));
+    let committer = Committer {
+        commits: Arc::clone(&commits),
         done: done_tx,
         wake: Arc::clone(&wake),
-        tuning,
     };
     let committer = std::thread::Builder::new()
         .name(COMMITTER_THREAD_NAME.into())
@@ -204,6 +219,8 @@ pub(crate) fn spawn(
                 cache: Streams::bounded(tuning.stream_cache_events),
                 in_flight: false,
                 in_flight_ids: HashMap::new(),
+                commits,
+                inline_group_requests: tuning.inline_group_requests,
                 groups: Some(groups),
                 done,
                 wake,
@@ -234,27 +251,49 @@ enum Outcome {
 /// before it reports the group committed, flushes the index tail if it has grown beyond its
 /// bound. When the writer is done, it writes the whole index tail to the tables.
 struct Committer {
-    shared: Arc<Shared>,
-    anchor: Anchor,
+    commits: Arc<std::sync::Mutex<Commits>>,
     done: sync_mpsc::Sender<Outcome>,
     wake: Arc<Notify>,
-    tuning: Tuning,
 }
 
 impl Committer {
-    fn run(mut self, groups: sync_mpsc::Receiver<Group>) {
+    fn run(self, groups: sync_mpsc::Receiver<Group>) {
         while let Ok(group) = groups.recv() {
-            let outcome = match self.commit(group) {
-                Outcome::Committed => self.flush_index(self.tuning.index_tail_events),
-                failed @ Outcome::Failed(_) => failed,
-            };
+            let outcome = lock(&self.commits).commit_and_flush(group);
             // The writer may be gone already (it waits for the last outcome before it ends).
             let _ = self.done.send(outcome);
             self.wake.notify_one();
         }
-        if self.tuning.flush_index_at_close && self.shared.stopped.get().is_none() {
+        let mut commits = lock(&self.commits);
+        if commits.tuning.flush_index_at_close && commits.shared.stopped.get().is_none() {
             // A failure here loses nothing: the next opening rebuilds the tail from the log.
-            let _ = self.flush_index(0);
+            let _ = commits.flush_index(0);
+        }
+    }
+}
+
+/// The commits themselves, made on the committer thread, or on the writer's for a small group
+/// while the committer is idle ([`INLINE_GROUP_REQUESTS_MAX`]): one at a time either way.
+struct Commits {
+    shared: Arc<Shared>,
+    anchor: Anchor,
+    tuning: Tuning,
+}
+
+/// The commits, locked: never contended, since the writer commits itself only while no group
+/// is in flight.
+fn lock(commits: &std::sync::Mutex<Commits>) -> std::sync::MutexGuard<'_, Commits> {
+    commits
+        .lock()
+        .expect("the commits' lock is never poisoned: no panics while held")
+}
+
+impl Commits {
+    /// Commits a group, then flushes the index tail if it has grown beyond its bound.
+    fn commit_and_flush(&mut self, group: Group) -> Outcome {
+        match self.commit(group) {
+            Outcome::Committed => self.flush_index(self.tuning.index_tail_events),
+            failed @ Outcome::Failed(_) => failed,
         }
     }
 
@@ -335,6 +374,11 @@ struct Writer {
     /// The in-flight group's events by id (as `Pending::staged`), until the next group takes
     /// them over: readers of the key-value layer may not see them yet.
     in_flight_ids: HashMap<EventId, (DecisionId, usize)>,
+    /// The commits, which the writer makes itself for a small group while nothing is in
+    /// flight.
+    commits: Arc<std::sync::Mutex<Commits>>,
+    /// The most requests of a group the writer commits itself ([`Tuning`]).
+    inline_group_requests: usize,
     /// To the committer; `None` once the writer has finished.
     groups: Option<sync_mpsc::SyncSender<Group>>,
     done: sync_mpsc::Receiver<Outcome>,
@@ -521,16 +565,27 @@ impl Writer {
             self.keep_streams(streams);
             return;
         }
-        let groups = self
-            .groups
-            .as_ref()
-            .expect("the committer lives while the writer runs");
         let group = Group {
             batch,
             tail,
             entries: own.into_list(),
             owed,
         };
+        if group.owed.len() <= self.inline_group_requests {
+            // Committed here: handing it over would cost two thread wake-ups and gain nothing,
+            // since the next requests (the answered appenders') come only after its answer.
+            let outcome = lock(&self.commits).commit_and_flush(group);
+            self.tail = tail;
+            self.in_flight_ids.clear();
+            self.keep_streams(streams);
+            let mut none = None;
+            self.settle(outcome, &mut none);
+            return;
+        }
+        let groups = self
+            .groups
+            .as_ref()
+            .expect("the committer lives while the writer runs");
         if groups.send(group).is_err() {
             self.stop_with("the committer thread ended".into(), &mut None);
             return;
@@ -1511,7 +1566,11 @@ mod tests {
             Tail::EMPTY,
             anchor,
             receiver,
-            Tuning::default(),
+            // Every group to the committer: the tests stage groups on top of one in flight.
+            Tuning {
+                inline_group_requests: 0,
+                ..Tuning::default()
+            },
         )
         .expect("spawn");
         (shared, commands, writer)
