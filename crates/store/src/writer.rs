@@ -7,14 +7,18 @@
 //! **Pipelined.** The writer thread stages groups; a second thread, the committer, commits them
 //! one at a time, in order. (A group of one or two requests handed over while nothing is in
 //! flight the writer commits itself: with so few requests waiting there is nothing to stage
-//! meanwhile, and the hand-over and the report back would cost two thread wake-ups.) While group N is being committed and fsynced, the writer checks,
-//! serialises and hashes group N+1 on top of N's staged state, gathering every request that
-//! arrives meanwhile, and hands N+1 over as soon as N's commit has returned. At most one group
-//! is in flight. Group N+1 is staged against state that is not yet durable, so nothing of it is
-//! answered before it is itself committed, and if N's commit fails, N+1 is never committed: every
-//! request of it is answered with [`StoreError::Stopped`] (its refusals too, since they were
-//! judged against N). An append is therefore still acknowledged only after its own batch is
-//! durable, and the commits, their anchor records and the published head follow position order.
+//! meanwhile, and the hand-over and the report back would cost two thread wake-ups.) While
+//! group N is being committed and fsynced, the writer checks, serialises and hashes group N+1
+//! on top of N's staged state, gathering every request that arrives meanwhile, and hands N+1
+//! over as soon as N's commit has returned. At most one group is in flight. Group N+1 is staged
+//! against state that is not yet durable, so nothing of it is answered before it is itself
+//! committed, and if N's commit fails, N+1 is never committed: every request of it is answered
+//! with [`StoreError::Stopped`] (its refusals too, since they were judged against N). An append
+//! is therefore still acknowledged only after its own batch is durable, and the commits, their
+//! anchor records and the published head follow position order. A group is answered as soon
+//! as its batch is durable (the write-ahead log's record synced), while the key-value layer
+//! applies it; a read waits until what was acknowledged before it is applied
+//! ([`Shared::readable`]).
 //!
 //! The commit point is `meta/head`: it moves in the same batch as the events it covers. An
 //! import too large for one batch writes its events in several batches *above* the commit point,
@@ -246,10 +250,11 @@ enum Outcome {
     Failed(String),
 }
 
-/// The committer thread: commits each group it is given, then adds its index entries to the
-/// index tail, records the anchor, publishes the head and answers the group's requests; then,
-/// before it reports the group committed, flushes the index tail if it has grown beyond its
-/// bound. When the writer is done, it writes the whole index tail to the tables.
+/// The committer thread: commits each group it is given ([`Commits::commit`]: answers its
+/// requests once it is durable, then applies it, adds its index entries to the index tail,
+/// records the anchor and publishes the head), flushes the index tail if it has grown beyond
+/// its bound, and only then reports the group to the writer. When the writer is done, it writes
+/// the whole index tail to the tables.
 struct Committer {
     commits: Arc<std::sync::Mutex<Commits>>,
     done: sync_mpsc::Sender<Outcome>,
