@@ -31,12 +31,12 @@
 //! Where the file system allows it, a record is written through a second handle opened with
 //! `O_DIRECT | O_DSYNC`: one `pwrite` of whole 4 KiB blocks that returns once they are on the
 //! device, in place of a `pwrite` into the page cache and an `fdatasync` that writes it back
-//! (the kv README gives what it saves). The file's bytes are the same either way: the write starts at the block that
-//! holds the log's end, carrying the bytes already there (kept in memory), and pads the last
-//! block with zeroes, which end a reading as the zeroes allocated there did. The earlier
-//! bytes of that first block are written again unchanged, so a torn write cannot damage an
-//! acknowledged record. Where `O_DIRECT` is refused (tmpfs), the log writes through the page
-//! cache and syncs, as before.
+//! (the kv README gives what it saves). The file's bytes are the same either way: the write
+//! starts at the block that holds the log's end, carrying the bytes already there (kept in
+//! memory), and pads the last block with zeroes, which end a reading as the zeroes allocated
+//! there did. The earlier bytes of that first block are written again unchanged, so a torn
+//! write cannot damage an acknowledged record. Where `O_DIRECT` is refused (tmpfs), the log
+//! writes through the page cache and syncs, as before.
 
 use std::fs::{File, OpenOptions};
 use std::ops::Bound;
@@ -405,6 +405,11 @@ impl Direct {
         self.buffer.clear();
         self.buffer.resize(length + DIRECT_BLOCK_BYTES, 0);
         let offset = self.buffer.as_ptr().align_offset(DIRECT_BLOCK_BYTES);
+        if offset >= DIRECT_BLOCK_BYTES {
+            return Err(std::io::Error::other(
+                "no block-aligned place in the direct write's buffer",
+            ));
+        }
         let aligned = &mut self.buffer[offset..offset + length];
         aligned[..carried].copy_from_slice(&self.partial);
         aligned[carried..used].copy_from_slice(record);

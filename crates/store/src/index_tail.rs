@@ -6,7 +6,7 @@
 //! (decision and event ids are random UUIDs), so writing them with each group commit rewrote
 //! about two B-tree pages per event, at random places, in every commit: half of what a commit
 //! of 16 events cost on a fresh store, and four fifths at a million events
-//! (`crates/kv/examples/group_probe.rs`, with and without those two entries per event).
+//! (`crates/kv/examples/group_probe.rs`, layouts `indexed` and `events`).
 //!
 //! So the tables hold the entries of every event up to position *I*, `meta/indexed`, and the
 //! entries of the events above *I* are only here, in memory:
@@ -261,23 +261,28 @@ impl IndexTail {
     }
 }
 
-/// Writes the oldest entries of the tail, at most `most` events', to the tables in one batch
-/// with the new *I*, then forgets them. Returns how many events' entries it wrote. Only the
-/// committer flushes, so nothing else changes the tail's oldest entries meanwhile.
+/// Writes the oldest entries of the tail, at most `most` events' (at least one), to the tables
+/// in one batch with the new *I*, then forgets them. Only the committer flushes (or the writer
+/// committing in its place), so nothing else changes the tail's oldest entries meanwhile.
 pub(crate) fn flush(
     kv: &dyn KvEngine,
     tail: &RwLock<IndexTail>,
     most: usize,
-) -> Result<usize, StoreError> {
+) -> Result<(), StoreError> {
     let (indexed, chunk): (u64, Vec<Entry>) = {
         let tail = read(tail);
         (
             tail.indexed,
-            tail.entries.list.iter().take(most).copied().collect(),
+            tail.entries
+                .list
+                .iter()
+                .take(most.max(1))
+                .copied()
+                .collect(),
         )
     };
     let Some(last) = chunk.last().map(|e| e.position) else {
-        return Ok(0);
+        return Ok(());
     };
     debug_assert_eq!(chunk[0].position, indexed + 1, "a flush starts above I");
     let mut numbers = stream_numbers(kv, &chunk)?;
@@ -315,13 +320,11 @@ pub(crate) fn flush(
     }
     batch.put(META, INDEXED_KEY.to_vec(), position_key(last).to_vec());
     kv.commit(batch)?;
-    let mut tail = tail
-        .write()
-        .expect("the index tail's lock is never poisoned: no panics while held");
+    let mut tail = write(tail);
     tail.entries.forget_up_to(last);
     tail.indexed = last;
     tail.recorded = true;
-    Ok(chunk.len())
+    Ok(())
 }
 
 /// The numbers of the streams whose later events `chunk` holds and whose first event is
@@ -372,6 +375,12 @@ pub(crate) fn flush_down_to(
 /// The tail, for reading.
 pub(crate) fn read(tail: &RwLock<IndexTail>) -> std::sync::RwLockReadGuard<'_, IndexTail> {
     tail.read()
+        .expect("the index tail's lock is never poisoned: no panics while held")
+}
+
+/// The tail, for writing (the committer's, or the writer's committing in its place).
+pub(crate) fn write(tail: &RwLock<IndexTail>) -> std::sync::RwLockWriteGuard<'_, IndexTail> {
+    tail.write()
         .expect("the index tail's lock is never poisoned: no panics while held")
 }
 
@@ -485,6 +494,19 @@ mod tests {
         runtime.block_on(store.save_checkpoint("test", 0)).unwrap();
     }
 
+    /// A runtime, a data directory and a store on it (see [`open`]) holding the test log.
+    fn written(
+        tail: usize,
+        flush: usize,
+        flush_at_close: bool,
+    ) -> (tokio::runtime::Runtime, tempfile::TempDir, EmbeddedStore) {
+        let runtime = runtime();
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path(), tail, flush, flush_at_close);
+        write_log(&store, &runtime);
+        (runtime, dir, store)
+    }
+
     /// Each decision's stream as read: positions and versions.
     fn streams(store: &EmbeddedStore, runtime: &tokio::runtime::Runtime) -> Vec<Vec<(u64, u64)>> {
         (0..DECISIONS)
@@ -518,12 +540,9 @@ mod tests {
 
     #[test]
     fn a_flush_moves_the_oldest_entries_to_the_tables_and_readers_see_each_position_once() {
-        let runtime = runtime();
-        let dir = tempfile::tempdir().unwrap();
         // At most 5 events in the tail, 2 written at a time: after 12 appends, 8 are in the
         // tables and 4 in the tail.
-        let store = open(dir.path(), 5, 2, false);
-        write_log(&store, &runtime);
+        let (runtime, _dir, store) = written(5, 2, false);
         assert_eq!(indexed_of(&store), (8, 4));
         assert_eq!(streams(&store, &runtime), expected_streams());
         let kv = store.kv().as_ref();
@@ -537,9 +556,7 @@ mod tests {
         let ids = |positions: std::ops::RangeInclusive<u64>| -> Vec<Option<u64>> {
             positions
                 .map(|p| {
-                    let line = kv.get(EVENTS, &position_key(p)).unwrap().unwrap();
-                    let envelope = crate::writer::stored_envelope(p, &line).unwrap();
-                    kv.get(EVENT_IDS, envelope.event_id.as_bytes())
+                    kv.get(EVENT_IDS, event_id_at(kv, p).as_bytes())
                         .unwrap()
                         .as_deref()
                         .and_then(decode_u64)
@@ -571,10 +588,7 @@ mod tests {
 
     #[test]
     fn an_opening_rebuilds_the_tail_that_no_flush_wrote() {
-        let runtime = runtime();
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path(), 5, 2, false);
-        write_log(&store, &runtime);
+        let (runtime, dir, store) = written(5, 2, false);
         drop(store);
         // Closed without writing the tail, as a crash leaves it.
         let store = open(dir.path(), 5, 2, false);
@@ -604,10 +618,7 @@ mod tests {
 
     #[test]
     fn a_store_without_an_index_extent_is_indexed_up_to_its_head_and_then_records_it() {
-        let runtime = runtime();
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path(), 0, 16, true);
-        write_log(&store, &runtime);
+        let (runtime, dir, store) = written(0, 16, true);
         // As a store written before the tail existed: every entry in the tables, no extent.
         let mut batch = Batch::new();
         batch.delete(META, INDEXED_KEY.to_vec());
@@ -649,10 +660,7 @@ mod tests {
     /// `verify` on a store whose tables hold positions 1–8 and whose tail holds 9–12, after
     /// `tamper` changed its tables: the damage it names.
     fn verify_after(tamper: impl FnOnce(&dyn KvEngine)) -> crate::Damage {
-        let runtime = runtime();
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path(), 5, 2, false);
-        write_log(&store, &runtime);
+        let (_runtime, _dir, store) = written(5, 2, false);
         assert_eq!(indexed_of(&store), (8, 4));
         tamper(store.kv().as_ref());
         store.verify(&mut |_, _| {}).unwrap().unwrap_err()

@@ -130,11 +130,13 @@ impl EmbeddedStore {
                         "the stream index does not point at this event".into(),
                     );
                 }
-                let entry = kv.get(EVENT_IDS, event.event_id.as_bytes())?;
-                let entry = entry.as_deref().map(decode_u64);
+                // The tail before the table, as every lookup reads them: a flush between the two
+                // moves an entry from the first to the second, never the other way.
                 let in_tail = index_tail::read(&shared.index)
                     .entries()
                     .position_of(event.event_id);
+                let entry = kv.get(EVENT_IDS, event.event_id.as_bytes())?;
+                let entry = entry.as_deref().map(decode_u64);
                 if entry.map_or(in_tables, |entry| entry != Some(position))
                     || in_tail.is_some_and(|p| p != position)
                     || (!in_tables && entry.is_none() && in_tail.is_none())

@@ -324,11 +324,7 @@ impl Commits {
             return self.fail(&StoreError::Kv(error), owed.unwrap_or_default());
         }
         // Before the head moves: a reader that sees the group's events finds their entries.
-        let mut index = self
-            .shared
-            .index
-            .write()
-            .expect("the index tail's lock is never poisoned: no panics while held");
+        let mut index = index_tail::write(&self.shared.index);
         index.recorded();
         index.extend(entries);
         drop(index);
