@@ -7,8 +7,9 @@
 //! engine with `prefill` events written the first way, then commits `PROBE_EVENTS` more in
 //! groups of 16, 64, 160 and 512 events per commit, each commit durable (through the
 //! write-ahead log: one record, one `fdatasync`, then the engine's in-memory commit), written
-//! as `layout` says: `indexed` (the three entries, the default) or `events` (the event alone),
-//! and prints the time per event for each group size.
+//! as `layout` says: `indexed` (the three entries, the default), `events` (the event alone) or
+//! `group` (the commit's events in one entry, under the first one's position), and prints the
+//! time per event for each group size.
 //!
 //! If the cost per event were mostly per commit, it would fall in proportion to the group size.
 //! What stays when the group grows is the cost of each insert itself.
@@ -49,14 +50,24 @@ impl Keys {
     }
 }
 
+/// How a commit writes its events.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// Each event under its position, with its id and its stream place.
+    Indexed,
+    /// Each event under its position, alone.
+    Events,
+    /// The commit's events in one entry, under the first one's position.
+    Group,
+}
+
 /// Where the next event goes, and the streams' versions so far.
 struct Log {
     keys: Keys,
     position: u64,
     versions: Vec<u32>,
     event: Vec<u8>,
-    /// Whether each event's id and stream place are written with it.
-    indexed: bool,
+    layout: Layout,
 }
 
 impl Log {
@@ -64,7 +75,7 @@ impl Log {
         self.position += 1;
         let position = self.position.to_be_bytes();
         batch.put(EVENTS, position, self.event.clone());
-        if !self.indexed {
+        if self.layout != Layout::Indexed {
             return;
         }
         let mut id = self.keys.next().to_be_bytes().to_vec();
@@ -80,8 +91,15 @@ impl Log {
 
     fn commit(&mut self, engine: &dyn KvEngine, events: u64) {
         let mut batch = Batch::new();
-        for _ in 0..events {
-            self.put_event(&mut batch);
+        if self.layout == Layout::Group {
+            let first = (self.position + 1).to_be_bytes();
+            let count = usize::try_from(events).expect("a group's size fits a usize");
+            batch.put(EVENTS, first, self.event.repeat(count));
+            self.position += events;
+        } else {
+            for _ in 0..events {
+                self.put_event(&mut batch);
+            }
         }
         engine.commit(batch).expect("commit");
     }
@@ -90,10 +108,11 @@ impl Log {
 fn main() {
     let prefill = probe::number_arg(1, PROBE_PREFILL_EVENTS, "prefill");
     let layout = std::env::args().nth(3).unwrap_or_else(|| "indexed".into());
-    let probe_indexed = match layout.as_str() {
-        "indexed" => true,
-        "events" => false,
-        other => panic!("layout: indexed or events, not {other}"),
+    let probe_layout = match layout.as_str() {
+        "indexed" => Layout::Indexed,
+        "events" => Layout::Events,
+        "group" => Layout::Group,
+        other => panic!("layout: indexed, events or group, not {other}"),
     };
     for (kind, engine, _dir) in probe::engines(2) {
         let streams = (prefill / STREAM_EVENTS).max(1);
@@ -102,7 +121,7 @@ fn main() {
             position: 0,
             versions: vec![0; usize::try_from(streams).expect("streams fit a usize")],
             event: vec![b'x'; EVENT_BYTES],
-            indexed: true,
+            layout: Layout::Indexed,
         };
         let mut filled = 0;
         while filled < prefill {
@@ -110,7 +129,7 @@ fn main() {
             log.commit(engine.as_ref(), events);
             filled += events;
         }
-        log.indexed = probe_indexed;
+        log.layout = probe_layout;
         for group in PROBE_GROUP_EVENTS {
             let started = Instant::now();
             let mut done = 0;
