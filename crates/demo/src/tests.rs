@@ -84,13 +84,13 @@ fn recorded(event: &NewEvent) -> DateTime<Utc> {
     event.recorded_at.expect("every demo event has recorded_at")
 }
 
-fn view<'a>(event: &'a NewEvent) -> StreamEvent<'a> {
-    StreamEvent {
-        event_id: event.event_id.expect("every demo event has an id"),
-        occurred_on: event.occurred_on,
-        recorded_on: business_date(recorded(event)),
-        data: &event.data,
-    }
+fn view(event: &NewEvent) -> StreamEvent {
+    StreamEvent::of(
+        event.event_id.expect("every demo event has an id"),
+        event.occurred_on,
+        business_date(recorded(event)),
+        &event.data,
+    )
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn every_stream_obeys_the_rules_whole_and_at_every_moment_it_was_recorded() {
         let seed = options.seed;
         let mut earlier: HashSet<DecisionId> = HashSet::new();
         for (decision_id, stream) in by_decision(&events) {
-            let views: Vec<StreamEvent<'_>> = stream.iter().map(|e| view(e)).collect();
+            let views: Vec<StreamEvent> = stream.iter().map(|e| view(e)).collect();
             let exists = |d: DecisionId| earlier.contains(&d);
             if let Err(violation) = check_append(decision_id, &[], &views, &exists) {
                 panic!("seed {seed}, decision {decision_id}: {violation}");

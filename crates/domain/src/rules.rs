@@ -75,17 +75,74 @@ impl fmt::Display for Rule {
     }
 }
 
-/// An event as the rules see it: its id, its two dates and its data.
-#[derive(Debug, Clone, Copy)]
-pub struct StreamEvent<'a> {
+/// An event as the rules see it: its id, its two dates, its type and the few fields of its data
+/// the rules read. Small and owned (44 bytes), so that a store can keep every stream it checks
+/// against in this form rather than as decoded events (about 440 bytes each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamEvent {
     /// The event's id.
     pub event_id: EventId,
     /// When it happened.
     pub occurred_on: NaiveDate,
     /// The business date (Stockholm) it is, or was, recorded on.
     pub recorded_on: NaiveDate,
-    /// What happened.
-    pub data: &'a EventData,
+    /// Its type.
+    pub event_type: EventType,
+    /// What it does to the execution status.
+    pub change: StatusChange,
+    /// What it names, if anything the rules check.
+    pub names: Names,
+}
+
+/// What an event names that the rules check: another decision, an offer, or the event it
+/// retracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// Nothing the rules check.
+    Nothing,
+    /// `DecisionGranted.replaces`.
+    Replaced(DecisionId),
+    /// `OfferDeclined.offer_event_id`.
+    Offer(EventId),
+    /// `EventRetracted.event_id`.
+    Retracted(EventId),
+}
+
+impl StreamEvent {
+    /// The view of an event with this id, dates and data.
+    pub fn of(
+        event_id: EventId,
+        occurred_on: NaiveDate,
+        recorded_on: NaiveDate,
+        data: &EventData,
+    ) -> StreamEvent {
+        let names = match data {
+            EventData::DecisionGranted(grant) => {
+                grant.replaces.map_or(Names::Nothing, Names::Replaced)
+            }
+            EventData::OfferDeclined(decline) => {
+                decline.offer_event_id.map_or(Names::Nothing, Names::Offer)
+            }
+            EventData::EventRetracted(retraction) => Names::Retracted(retraction.event_id),
+            _ => Names::Nothing,
+        };
+        StreamEvent {
+            event_id,
+            occurred_on,
+            recorded_on,
+            event_type: data.event_type(),
+            change: status_change(data),
+            names,
+        }
+    }
+
+    /// The event it retracts, if it is a retraction.
+    pub fn retracts(&self) -> Option<EventId> {
+        match self.names {
+            Names::Retracted(target) => Some(target),
+            _ => None,
+        }
+    }
 }
 
 /// A refused append: the rule, and the event at which the stream breaks it.
@@ -213,11 +270,11 @@ pub fn next_status(status: ExecutionStatus, data: &EventData) -> Result<Executio
 /// `verify` re-checks the log.
 pub fn check_append(
     decision_id: DecisionId,
-    stream: &[StreamEvent<'_>],
-    new: &[StreamEvent<'_>],
+    stream: &[StreamEvent],
+    new: &[StreamEvent],
     decision_exists: &dyn Fn(DecisionId) -> bool,
 ) -> Result<(), RuleViolation> {
-    let all: Vec<&StreamEvent<'_>> = stream.iter().chain(new).collect();
+    let all: Vec<&StreamEvent> = stream.iter().chain(new).collect();
     let first_new = stream.len();
     for index in first_new..all.len() {
         check_new_event(decision_id, &all, index, decision_exists)?;
@@ -227,20 +284,19 @@ pub fn check_append(
         return Ok(());
     };
     // Was it a new retraction that broke the stream? Apply the new ones one by one.
-    let new_retractions =
-        (first_new..all.len()).filter(|&i| matches!(all[i].data, EventData::EventRetracted(_)));
+    let new_retractions = (first_new..all.len()).filter(|&i| all[i].retracts().is_some());
     if check_order(&all, &active_events(&all, first_new), first_new).is_ok() {
         for retraction in new_retractions {
             if let Err(inner) = check_order(&all, &active_events(&all, retraction + 1), first_new) {
-                let EventData::EventRetracted(r) = all[retraction].data else {
-                    unreachable!("filtered on EventRetracted above")
-                };
+                let target = all[retraction]
+                    .retracts()
+                    .expect("filtered on retractions above");
                 return Err(violation_at(
                     Rule::RetractionKeepsStreamValid,
                     all[retraction],
                     format!(
                         "without event {} the stream would break the rule that {}: {}",
-                        r.event_id, inner.rule, inner.detail
+                        target, inner.rule, inner.detail
                     ),
                 ));
             }
@@ -249,11 +305,11 @@ pub fn check_append(
     Err(violation)
 }
 
-fn violation_at(rule: Rule, event: &StreamEvent<'_>, detail: String) -> RuleViolation {
+fn violation_at(rule: Rule, event: &StreamEvent, detail: String) -> RuleViolation {
     RuleViolation {
         rule,
         event_id: event.event_id,
-        event_type: event.data.event_type(),
+        event_type: event.event_type,
         occurred_on: event.occurred_on,
         detail,
     }
@@ -262,7 +318,7 @@ fn violation_at(rule: Rule, event: &StreamEvent<'_>, detail: String) -> RuleViol
 /// The checks that concern a new event alone, against what precedes it by position.
 fn check_new_event(
     decision_id: DecisionId,
-    all: &[&StreamEvent<'_>],
+    all: &[&StreamEvent],
     index: usize,
     decision_exists: &dyn Fn(DecisionId) -> bool,
 ) -> Result<(), RuleViolation> {
@@ -275,11 +331,9 @@ fn check_new_event(
         ));
     }
     let earlier = &all[..index];
-    match event.data {
-        EventData::DecisionGranted(grant) => {
-            if let Some(replaced) = grant.replaces
-                && (replaced == decision_id || !decision_exists(replaced))
-            {
+    match event.names {
+        Names::Replaced(replaced) => {
+            if replaced == decision_id || !decision_exists(replaced) {
                 return Err(violation_at(
                     Rule::ReplacesExistingDecision,
                     event,
@@ -287,69 +341,49 @@ fn check_new_event(
                 ));
             }
         }
-        EventData::EventRetracted(retraction) => {
+        Names::Retracted(retracted) => {
             let active = active_events(earlier, earlier.len());
-            let target = earlier
-                .iter()
-                .position(|e| e.event_id == retraction.event_id);
+            let target = earlier.iter().position(|e| e.event_id == retracted);
             match target {
                 None => {
                     return Err(violation_at(
                         Rule::RetractionNamesEventInStream,
                         event,
-                        format!(
-                            "decision {decision_id} has no event {}",
-                            retraction.event_id
-                        ),
+                        format!("decision {decision_id} has no event {}", retracted),
                     ));
                 }
                 Some(t) if !active[t] => {
                     return Err(violation_at(
                         Rule::RetractionNamesEventInStream,
                         event,
-                        format!("event {} is already retracted", retraction.event_id),
+                        format!("event {} is already retracted", retracted),
                     ));
                 }
                 Some(_) => {}
             }
         }
-        EventData::OfferDeclined(decline) => {
-            if let Some(offer) = decline.offer_event_id {
-                let active = active_events(earlier, earlier.len());
-                let names_offer = earlier.iter().zip(&active).any(|(e, &is_active)| {
-                    is_active && e.event_id == offer && matches!(e.data, EventData::OfferMade(_))
-                });
-                if !names_offer {
-                    return Err(violation_at(
-                        Rule::DeclineNamesOffer,
-                        event,
-                        format!("decision {decision_id} has no offer {offer}"),
-                    ));
-                }
+        Names::Offer(offer) => {
+            let active = active_events(earlier, earlier.len());
+            let names_offer = earlier.iter().zip(&active).any(|(e, &is_active)| {
+                is_active && e.event_id == offer && e.event_type == EventType::OfferMade
+            });
+            if !names_offer {
+                return Err(violation_at(
+                    Rule::DeclineNamesOffer,
+                    event,
+                    format!("decision {decision_id} has no offer {offer}"),
+                ));
             }
         }
-        _ => {}
+        Names::Nothing => {}
     }
     Ok(())
 }
 
 /// Which of `events` count: those not retracted by a retraction that counts. Retractions at
 /// index `applied_before` or later are not applied (used to find which retraction breaks).
-fn active_events(events: &[&StreamEvent<'_>], applied_before: usize) -> Vec<bool> {
-    active_by_retraction(
-        events,
-        |e| e.event_id,
-        |e| retraction_target(e.data),
-        applied_before,
-    )
-}
-
-/// The event an event retracts, if it is a retraction.
-pub fn retraction_target(data: &EventData) -> Option<EventId> {
-    match data {
-        EventData::EventRetracted(r) => Some(r.event_id),
-        _ => None,
-    }
+fn active_events(events: &[&StreamEvent], applied_before: usize) -> Vec<bool> {
+    active_by_retraction(events, |e| e.event_id, |e| e.retracts(), applied_before)
 }
 
 /// Which events of a stream (in position order) count: an event counts unless a retraction
@@ -382,7 +416,7 @@ pub fn active_by_retraction<T>(
 
 /// The rules that read the stream in `occurred_on` order.
 fn check_order(
-    all: &[&StreamEvent<'_>],
+    all: &[&StreamEvent],
     active: &[bool],
     first_new: usize,
 ) -> Result<(), RuleViolation> {
@@ -401,7 +435,7 @@ fn check_order(
     let grants: Vec<usize> = order
         .iter()
         .copied()
-        .filter(|&i| matches!(all[i].data, EventData::DecisionGranted(_)))
+        .filter(|&i| all[i].event_type == EventType::DecisionGranted)
         .collect();
     let Some(&grant) = grants.first() else {
         return Err(violation_at(
@@ -441,7 +475,7 @@ fn check_order(
     let mut status = ExecutionStatus::NotExecuted;
     for &index in &order {
         let event = all[index];
-        status = next_status(status, event.data).map_err(|rule| {
+        status = apply_status_change(status, event.change).map_err(|rule| {
             violation_at(
                 rule,
                 event,

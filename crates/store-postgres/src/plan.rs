@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use domain::rules::StreamEvent;
 use domain::{DecisionId, EventId, NewEvent, RecordedEvent};
 use store::staging;
 use store::{Refusal, StoreError};
@@ -20,8 +21,9 @@ pub(crate) use store::staging::{Plan, Request, Row};
 pub(crate) struct Stored {
     /// Every stored event whose id the request names (given ids only).
     pub by_id: HashMap<EventId, RecordedEvent>,
-    /// Every stream the request writes to, in version order (absent = empty).
-    pub streams: HashMap<DecisionId, Vec<RecordedEvent>>,
+    /// Every stream the request writes to, in version order, as the rules see it (absent =
+    /// empty).
+    pub streams: HashMap<DecisionId, Vec<StreamEvent>>,
     /// The decisions named by a `replaces` of the request that have a stream.
     pub existing: HashSet<DecisionId>,
 }
@@ -31,7 +33,7 @@ impl staging::Stored for &Stored {
         Ok(self.by_id.get(&id).cloned())
     }
 
-    fn stream(&mut self, decision_id: DecisionId) -> Result<&[RecordedEvent], StoreError> {
+    fn stream(&mut self, decision_id: DecisionId) -> Result<&[StreamEvent], StoreError> {
         Ok(self.streams.get(&decision_id).map_or(&[], Vec::as_slice))
     }
 

@@ -22,7 +22,8 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use domain::{DecisionId, EventData, EventId, NewEvent, RecordedEvent};
+use domain::rules::StreamEvent;
+use domain::{DecisionId, EventData, EventId, NewEvent};
 use store::{Clock, ExpectedVersion, Refusal, StoreError};
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
@@ -197,7 +198,7 @@ async fn attempt(
                     .streams
                     .entry(record.decision_id)
                     .or_default()
-                    .push(record.clone());
+                    .push(store::staging::stream_event(record));
             }
             next = plan.tail;
         }
@@ -339,7 +340,7 @@ async fn read_touched<'a>(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut streams: HashMap<DecisionId, Vec<RecordedEvent>> = HashMap::new();
+    let mut streams: HashMap<DecisionId, Vec<StreamEvent>> = HashMap::new();
     for row in tx
         .query(
             "SELECT position, line FROM verkstall.events WHERE decision_id = ANY($1)
@@ -362,7 +363,7 @@ async fn read_touched<'a>(
                 ),
             });
         }
-        stream.push(event);
+        stream.push(store::staging::stream_event(&event));
     }
     stored.streams = streams;
     let replaced: Vec<Uuid> = events

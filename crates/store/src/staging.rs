@@ -26,8 +26,9 @@ use crate::writer::{APPEND_BYTES_MAX, APPEND_EVENTS_MAX};
 pub trait Stored {
     /// The stored event with this id, if any.
     fn event(&mut self, id: EventId) -> Result<Option<RecordedEvent>, StoreError>;
-    /// A decision's stored events in version order (empty when it has none).
-    fn stream(&mut self, decision_id: DecisionId) -> Result<&[RecordedEvent], StoreError>;
+    /// A decision's stored events in version order, as the rules see them (empty when it has
+    /// none).
+    fn stream(&mut self, decision_id: DecisionId) -> Result<&[StreamEvent], StoreError>;
     /// Whether a decision has a stream (what a `replaces` must name).
     fn has_stream(&mut self, decision_id: DecisionId) -> Result<bool, StoreError> {
         Ok(!self.stream(decision_id)?.is_empty())
@@ -232,17 +233,19 @@ pub fn plan(
     for (decision_id, indices) in &by_stream {
         let existing = stored.stream(*decision_id)?;
         versions.insert(*decision_id, existing.len() as u64);
-        let views: Vec<StreamEvent<'_>> = existing.iter().map(stream_event).collect();
-        let new: Vec<StreamEvent<'_>> = indices
+        let new: Vec<StreamEvent> = indices
             .iter()
-            .map(|&i| StreamEvent {
-                event_id: ids[i],
-                occurred_on: events[i].occurred_on,
-                recorded_on: business_date(recorded[i]),
-                data: &events[i].data,
+            .map(|&i| {
+                StreamEvent::of(
+                    ids[i],
+                    events[i].occurred_on,
+                    business_date(recorded[i]),
+                    &events[i].data,
+                )
             })
             .collect();
-        if let Err(violation) = check_append(*decision_id, &views, &new, &|d| known.contains(&d)) {
+        if let Err(violation) = check_append(*decision_id, existing, &new, &|d| known.contains(&d))
+        {
             let index = index_of
                 .get(&violation.event_id)
                 .copied()
@@ -367,13 +370,13 @@ fn recorded_at(
 }
 
 /// A stored event as the rules see it.
-pub(crate) fn stream_event(event: &RecordedEvent) -> StreamEvent<'_> {
-    StreamEvent {
-        event_id: event.event_id,
-        occurred_on: event.occurred_on,
-        recorded_on: business_date(event.recorded_at),
-        data: &event.data,
-    }
+pub fn stream_event(event: &RecordedEvent) -> StreamEvent {
+    StreamEvent::of(
+        event.event_id,
+        event.occurred_on,
+        business_date(event.recorded_at),
+        &event.data,
+    )
 }
 
 /// Whether a stored event and a submitted one say the same thing (`recorded_at` aside).

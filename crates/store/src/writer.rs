@@ -36,6 +36,7 @@ use std::sync::mpsc as sync_mpsc;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
+use domain::rules::StreamEvent;
 use domain::{DecisionId, EventId, NewEvent, RecordedEvent};
 use kv::{Batch, KvEngine};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
@@ -60,12 +61,14 @@ const GROUP_REQUESTS_MAX: usize = 4096;
 const GROUP_BATCH_OPS_MAX: usize = 32_768;
 /// A group is committed once its batch holds this many bytes (well below kv's limit).
 const GROUP_BATCH_BYTES_MAX: usize = 24 * 1024 * 1024;
-/// Decoded events the writer keeps in its streams between groups, at most (beyond it, the least
-/// recently used streams go; see [`Streams`]): appends read the stream they extend, and
-/// decoding it again for every append was a quarter of the writer's time. A decoded event takes
-/// about 440 bytes, so this is about 110 MB. An import may keep its own events beyond this
-/// while it runs (they are in memory already, as its request).
-pub(crate) const STREAM_CACHE_EVENTS_MAX: usize = 250_000;
+/// Events the writer keeps in its streams between groups, at most (beyond it, the least
+/// recently used streams go; see [`Streams`]): appends and imports check the streams they
+/// extend, and reading and decoding them again was a quarter of the writer's time for appends,
+/// and half of it for an import at 1 000 000 decisions. A stream keeps each event as the rules
+/// see it ([`StreamEvent`], 44 bytes; a decoded event takes about 440), so this is about 90 MB,
+/// what 250 000 decoded events took. An import may keep its own events beyond this while it
+/// runs.
+pub(crate) const STREAM_CACHE_EVENTS_MAX: usize = 2_000_000;
 /// Events in one append request, at most (imports have no such limit).
 pub const APPEND_EVENTS_MAX: usize = 1000;
 /// Bytes of stored events in one append request, at most.
@@ -157,7 +160,7 @@ impl Shared {
 /// so that what the bounds make rare happens all the time.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Tuning {
-    /// Decoded events kept in the writer's streams between groups, at most
+    /// Events kept in the writer's streams between groups, at most
     /// ([`STREAM_CACHE_EVENTS_MAX`]).
     pub stream_cache_events: usize,
     /// Events in the index tail before the committer flushes it, at most
@@ -366,7 +369,7 @@ struct Writer {
     /// nothing is in flight).
     tail: Tail,
     stopped: Option<String>,
-    /// Decoded streams at `tail`: lent to each group's `Pending` and taken back when the group
+    /// Streams at `tail`, as the rules see them: lent to each group's `Pending` and taken back when the group
     /// is handed to the committer. It may hold the in-flight group's events, which are not yet
     /// durable; if that commit fails the writer stops, so they are never built on.
     cache: Streams,
@@ -374,7 +377,7 @@ struct Writer {
     in_flight: bool,
     /// The in-flight group's events by id (as `Pending::staged`), until the next group takes
     /// them over: readers of the key-value layer may not see them yet.
-    in_flight_ids: HashMap<EventId, (DecisionId, usize)>,
+    in_flight_ids: HashMap<EventId, RecordedEvent>,
     /// The commits, which the writer makes itself for a small group while nothing is in
     /// flight.
     commits: Arc<std::sync::Mutex<Commits>>,
@@ -835,17 +838,17 @@ struct Pending {
     tail: Tail,
     batch: Batch,
     /// Streams read or written in this group (and kept from earlier ones): every event, in
-    /// version order.
+    /// version order, as the rules see it.
     streams: Streams,
     /// The index entries of the events staged here, for the index tail once they are
     /// committed. An import's partial batches are committed above the head, where the index
     /// tail does not reach: their events are found through these.
     own: Entries,
     /// Events staged in this group (not yet in the key-value layer), by id.
-    staged: HashMap<EventId, (DecisionId, usize)>,
+    staged: HashMap<EventId, RecordedEvent>,
     /// Events of the group in flight, by id: they may not be readable from the key-value layer
-    /// yet, but their streams are in `streams`.
-    earlier: HashMap<EventId, (DecisionId, usize)>,
+    /// yet.
+    earlier: HashMap<EventId, RecordedEvent>,
     /// A failure while committing a partial import batch, reported when the import ends.
     partial_error: Option<StoreError>,
     /// While an import is planned: the positions of its ids that the key-value layer holds
@@ -931,10 +934,6 @@ impl Pending {
         let Row { record, line, hash } = row;
         // Normally read while checking; an import's partial commit may have dropped it since.
         self.stream(record.decision_id)?;
-        let stream = self
-            .streams
-            .used_mut(record.decision_id)
-            .expect("the stream was just read");
         self.batch
             .put(EVENTS, position_key(record.position).to_vec(), line);
         // The index entries go to the index tail once the group is committed.
@@ -954,9 +953,9 @@ impl Pending {
             hash,
             recorded_at: Some(record.recorded_at),
         };
-        self.staged
-            .insert(record.event_id, (record.decision_id, stream.events.len()));
-        self.streams.push(record);
+        self.streams
+            .push(record.decision_id, staging::stream_event(&record));
+        self.staged.insert(record.event_id, record);
         Ok(())
     }
 
@@ -984,7 +983,7 @@ impl Pending {
     }
 
     /// A decision's stream, as this group sees it.
-    fn stream(&mut self, decision_id: DecisionId) -> Result<&Vec<RecordedEvent>, StoreError> {
+    fn stream(&mut self, decision_id: DecisionId) -> Result<&[StreamEvent], StoreError> {
         if self.streams.used_mut(decision_id).is_none() {
             // Not kept, so none of its events is in flight or staged in this group; an
             // import's partial batches, committed above the head, are in `own`.
@@ -996,7 +995,10 @@ impl Pending {
                     .filter(|&&p| p <= self.kv_limit),
             );
             let stream = Stream {
-                events: read_events(self.shared.kv.as_ref(), &positions)?,
+                events: read_events(self.shared.kv.as_ref(), &positions)?
+                    .iter()
+                    .map(staging::stream_event)
+                    .collect(),
                 used: 0,
             };
             self.streams.insert(decision_id, stream);
@@ -1040,12 +1042,7 @@ impl Pending {
     /// The stored or staged event with this id.
     fn find_event(&mut self, event_id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
         for staged in [&self.staged, &self.earlier] {
-            if let Some(&(decision_id, at)) = staged.get(&event_id) {
-                let event = self
-                    .streams
-                    .get(decision_id)
-                    .and_then(|stream| stream.events.get(at))
-                    .expect("a staged event's stream is kept with it");
+            if let Some(event) = staged.get(&event_id) {
                 return Ok(Some(event.clone()));
             }
         }
@@ -1073,8 +1070,8 @@ impl staging::Stored for Pending {
         self.find_event(id)
     }
 
-    fn stream(&mut self, decision_id: DecisionId) -> Result<&[RecordedEvent], StoreError> {
-        Pending::stream(self, decision_id).map(Vec::as_slice)
+    fn stream(&mut self, decision_id: DecisionId) -> Result<&[StreamEvent], StoreError> {
+        Pending::stream(self, decision_id)
     }
 }
 
@@ -1116,12 +1113,12 @@ fn read_events(kv: &dyn KvEngine, positions: &[u64]) -> Result<Vec<RecordedEvent
 /// last used (`Streams::uses`).
 #[derive(Default)]
 struct Stream {
-    events: Vec<RecordedEvent>,
+    events: Vec<StreamEvent>,
     used: u64,
 }
 
-/// The writer's decoded streams, bounded by the events they hold, least recently used forgotten
-/// first. A generation (a group, or an import's partial batch) may be in flight when it ends:
+/// The writer's streams, each event as the rules see it, bounded by the events they hold, least
+/// recently used forgotten first. A generation (a group, or an import's partial batch) may be in flight when it ends:
 /// the streams it used are never forgotten then, while the ones used before it hold only events
 /// the key-value layer holds already, so the next use reads them back.
 struct Streams {
@@ -1177,11 +1174,11 @@ impl Streams {
     }
 
     /// Adds a staged event to its stream, which is kept.
-    fn push(&mut self, record: RecordedEvent) {
+    fn push(&mut self, decision_id: DecisionId, event: StreamEvent) {
         let stream = self
-            .used_mut(record.decision_id)
+            .used_mut(decision_id)
             .expect("a staged event's stream is read before it");
-        stream.events.push(record);
+        stream.events.push(event);
         self.events += 1;
     }
 
@@ -1476,7 +1473,9 @@ mod tests {
     /// A stream of `events` events.
     fn stream(decision_id: DecisionId, events: u64) -> Stream {
         Stream {
-            events: (1..=events).map(|v| recorded(decision_id, v)).collect(),
+            events: (1..=events)
+                .map(|v| staging::stream_event(&recorded(decision_id, v)))
+                .collect(),
             used: 0,
         }
     }
@@ -1503,7 +1502,7 @@ mod tests {
         assert_eq!(kept(&streams), (vec![d(1), d(2)], 6), "within the bound");
         // Reads a third stream and writes to the first: the second is the least recent.
         streams.insert(d(3), stream(d(3), 2));
-        streams.push(recorded(d(1), 4));
+        streams.push(d(1), staging::stream_event(&recorded(d(1), 4)));
         assert!(!streams.end_generation(0, true));
         assert_eq!(kept(&streams), (vec![d(1), d(3)], 6), "the second went");
         streams.insert(d(4), stream(d(4), 2));
@@ -1535,6 +1534,12 @@ mod tests {
         assert_eq!(streams.events, 11, "a stream read again replaces its count");
         streams.clear();
         assert_eq!(kept(&streams), (vec![], 0));
+    }
+
+    /// The cache's bound in events is worked out from this size ([`STREAM_CACHE_EVENTS_MAX`]).
+    #[test]
+    fn an_event_kept_in_a_stream_takes_44_bytes() {
+        assert_eq!(std::mem::size_of::<StreamEvent>(), 44);
     }
 
     type AppendAnswer = oneshot::Receiver<Result<Result<Appended, Refusal>, StoreError>>;

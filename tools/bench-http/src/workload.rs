@@ -410,13 +410,15 @@ mod tests {
                 own = next.after;
                 assert_eq!(own.version as usize, stream.len());
             }
-            let view: Vec<domain::rules::StreamEvent<'_>> = stream
+            let view: Vec<domain::rules::StreamEvent> = stream
                 .iter()
-                .map(|e| domain::rules::StreamEvent {
-                    event_id: e.event_id.expect("the tool names every event"),
-                    occurred_on: e.occurred_on,
-                    recorded_on: today,
-                    data: &e.data,
+                .map(|e| {
+                    domain::rules::StreamEvent::of(
+                        e.event_id.expect("the tool names every event"),
+                        e.occurred_on,
+                        today,
+                        &e.data,
+                    )
                 })
                 .collect();
             for n in 1..=view.len() {

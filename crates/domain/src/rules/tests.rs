@@ -130,15 +130,10 @@ fn retract(target: u128) -> EventData {
     })
 }
 
-fn view(events: &[Ev]) -> Vec<StreamEvent<'_>> {
+fn view(events: &[Ev]) -> Vec<StreamEvent> {
     events
         .iter()
-        .map(|e| StreamEvent {
-            event_id: id(e.id),
-            occurred_on: date(e.on),
-            recorded_on: date(e.recorded),
-            data: &e.data,
-        })
+        .map(|e| StreamEvent::of(id(e.id), date(e.on), date(e.recorded), &e.data))
         .collect()
 }
 
