@@ -36,6 +36,7 @@ fn tuning() -> impl Strategy<Value = Tuning> {
         prop_oneof![Just(1_usize), Just(3), Just(8), Just(250_000)],
         prop_oneof![Just(0_usize), Just(2), Just(5), Just(1 << 18)],
         prop_oneof![Just(1_usize), Just(3), Just(16_384)],
+        prop_oneof![Just(1_usize), Just(4), Just(65_536)],
         any::<bool>(),
         prop_oneof![Just(0_usize), Just(1), Just(2)],
     )
@@ -44,6 +45,7 @@ fn tuning() -> impl Strategy<Value = Tuning> {
                 stream_cache_events,
                 index_tail_events,
                 index_flush_events,
+                lone_flush_events,
                 flush_index_at_close,
                 inline_group_requests,
             )| {
@@ -51,6 +53,7 @@ fn tuning() -> impl Strategy<Value = Tuning> {
                     stream_cache_events,
                     index_tail_events,
                     index_flush_events,
+                    lone_flush_events,
                     flush_index_at_close,
                     inline_group_requests,
                 }

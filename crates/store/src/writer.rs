@@ -169,6 +169,9 @@ pub(crate) struct Tuning {
     /// Events one flush of the index tail writes, at most
     /// ([`index_tail::INDEX_FLUSH_EVENTS_MAX`]).
     pub index_flush_events: usize,
+    /// Events one flush writes, at most, when no append waits for it (after an import, at a
+    /// clean close: [`index_tail::LONE_FLUSH_EVENTS_MAX`]).
+    pub lone_flush_events: usize,
     /// Whether a clean close writes the whole index tail to the tables. Without it, the next
     /// opening rebuilds the tail from the log, as after a crash.
     pub flush_index_at_close: bool,
@@ -184,6 +187,7 @@ impl Default for Tuning {
             stream_cache_events: STREAM_CACHE_EVENTS_MAX,
             index_tail_events: index_tail::INDEX_TAIL_EVENTS_MAX,
             index_flush_events: index_tail::INDEX_FLUSH_EVENTS_MAX,
+            lone_flush_events: index_tail::LONE_FLUSH_EVENTS_MAX,
             flush_index_at_close: true,
             inline_group_requests: INLINE_GROUP_REQUESTS_MAX,
         }
@@ -238,13 +242,15 @@ pub(crate) fn spawn(
 }
 
 /// A group handed to the committer: its batch (without the commit point), the tail it leads to,
-/// the index entries of its events (for the index tail, once it is committed) and the replies
-/// owed once it is durable.
+/// the index entries of its events (for the index tail, once it is committed), the replies
+/// owed once it is durable, and whether it ends an import (which flushes the index tail in
+/// larger pieces).
 struct Group {
     batch: Batch,
     tail: Tail,
     entries: VecDeque<Entry>,
     owed: Vec<Owed>,
+    import: bool,
 }
 
 /// What the committer reports about the group it was given.
@@ -275,7 +281,8 @@ impl Committer {
         let mut commits = lock(&self.commits);
         if commits.tuning.flush_index_at_close && commits.shared.stopped.get().is_none() {
             // A failure here loses nothing: the next opening rebuilds the tail from the log.
-            let _ = commits.flush_index(0);
+            let most = commits.tuning.lone_flush_events;
+            let _ = commits.flush_index(0, most);
         }
     }
 }
@@ -299,8 +306,13 @@ fn lock(commits: &std::sync::Mutex<Commits>) -> std::sync::MutexGuard<'_, Commit
 impl Commits {
     /// Commits a group, then flushes the index tail if it has grown beyond its bound.
     fn commit_and_flush(&mut self, group: Group) -> Outcome {
+        let most = if group.import {
+            self.tuning.lone_flush_events
+        } else {
+            self.tuning.index_flush_events
+        };
         match self.commit(group) {
-            Outcome::Committed => self.flush_index(self.tuning.index_tail_events),
+            Outcome::Committed => self.flush_index(self.tuning.index_tail_events, most),
             failed @ Outcome::Failed(_) => failed,
         }
     }
@@ -311,6 +323,7 @@ impl Commits {
             tail,
             entries,
             owed,
+            import: _,
         } = group;
         batch.put(META, HEAD_KEY.to_vec(), tail.encode());
         index_tail::read(&self.shared.index).record_in(&mut batch);
@@ -336,15 +349,11 @@ impl Commits {
         Outcome::Committed
     }
 
-    /// Flushes the index tail down to `keep` events. A failure stops the writer, as a failed
-    /// commit does (the key-value layer refuses every commit after one has failed).
-    fn flush_index(&mut self, keep: usize) -> Outcome {
-        match index_tail::flush_down_to(
-            self.shared.kv.as_ref(),
-            &self.shared.index,
-            keep,
-            self.tuning.index_flush_events,
-        ) {
+    /// Flushes the index tail down to `keep` events, `most` at a time. A failure stops the
+    /// writer, as a failed commit does (the key-value layer refuses every commit after one has
+    /// failed).
+    fn flush_index(&mut self, keep: usize, most: usize) -> Outcome {
+        match index_tail::flush_down_to(self.shared.kv.as_ref(), &self.shared.index, keep, most) {
             Ok(()) => Outcome::Committed,
             Err(error) => self.fail(&error, Vec::new()),
         }
@@ -572,6 +581,7 @@ impl Writer {
         let group = Group {
             batch,
             tail,
+            import: owed.iter().any(|o| matches!(o, Owed::Import(..))),
             entries: own.into_list(),
             owed,
         };
