@@ -65,10 +65,14 @@ const GROUP_BATCH_BYTES_MAX: usize = 24 * 1024 * 1024;
 /// recently used streams go; see [`Streams`]): appends and imports check the streams they
 /// extend, and reading and decoding them again was a quarter of the writer's time for appends,
 /// and half of it for an import at 1 000 000 decisions. A stream keeps each event as the rules
-/// see it ([`StreamEvent`], 44 bytes; a decoded event takes about 440), so this is about 90 MB,
-/// what 250 000 decoded events took. An import may keep its own events beyond this while it
+/// see it ([`StreamEvent`], 44 bytes; a decoded event takes about 440), so this is about 100 MB
+/// (120 MB at most, with [`STREAM_COST_EVENTS`]), what 250 000 decoded events took. An import may keep its own events beyond this while it
 /// runs.
 pub(crate) const STREAM_CACHE_EVENTS_MAX: usize = 2_000_000;
+/// What a kept stream costs beyond its events, in events (44 bytes each): its map entry (48
+/// bytes) and its list's allocation, which grows by doubling. Without it, two million streams
+/// of one event each would take about 450 MB within [`STREAM_CACHE_EVENTS_MAX`].
+const STREAM_COST_EVENTS: usize = 3;
 /// Events in one append request, at most (imports have no such limit).
 pub const APPEND_EVENTS_MAX: usize = 1000;
 /// Bytes of stored events in one append request, at most.
@@ -1127,20 +1131,23 @@ struct Stream {
     used: u64,
 }
 
-/// The writer's streams, each event as the rules see it, bounded by the events they hold, least
-/// recently used forgotten first. A generation (a group, or an import's partial batch) may be in flight when it ends:
-/// the streams it used are never forgotten then, while the ones used before it hold only events
-/// the key-value layer holds already, so the next use reads them back.
+/// The writer's streams, each event as the rules see it, bounded by the events they hold (each
+/// stream counting [`STREAM_COST_EVENTS`] more), least recently used forgotten first. A
+/// generation (a group, or an import's partial batch) may be in flight when it ends: the streams
+/// it used are never forgotten then, while the ones used before it hold only events the
+/// key-value layer holds already, so the next use reads them back.
 struct Streams {
     by_decision: HashMap<DecisionId, Stream>,
     /// Uses so far: each use of a stream is numbered.
     uses: u64,
     /// The first use of the current generation.
     generation_start: u64,
-    /// Events in all the streams.
+    /// Events in all the streams, each stream counting `stream_cost` more.
     events: usize,
     /// Events kept beyond a generation's end, at most: [`STREAM_CACHE_EVENTS_MAX`].
     bound: usize,
+    /// What a stream costs beyond its events, counted in events: [`STREAM_COST_EVENTS`].
+    stream_cost: usize,
 }
 
 impl Default for Streams {
@@ -1158,6 +1165,7 @@ impl Streams {
             generation_start: 0,
             events: 0,
             bound,
+            stream_cost: STREAM_COST_EVENTS,
         }
     }
 
@@ -1177,9 +1185,9 @@ impl Streams {
     fn insert(&mut self, decision_id: DecisionId, mut stream: Stream) {
         self.uses += 1;
         stream.used = self.uses;
-        self.events += stream.events.len();
+        self.events += stream.events.len() + self.stream_cost;
         if let Some(old) = self.by_decision.insert(decision_id, stream) {
-            self.events -= old.events.len();
+            self.events -= old.events.len() + self.stream_cost;
         }
     }
 
@@ -1219,7 +1227,7 @@ impl Streams {
                 .by_decision
                 .remove(&decision_id)
                 .expect("listed from the map");
-            self.events -= forgotten.events.len();
+            self.events -= forgotten.events.len() + self.stream_cost;
         }
         self.events > bound
     }
@@ -1504,6 +1512,7 @@ mod tests {
         };
         let mut streams = Streams {
             bound: 8,
+            stream_cost: 0,
             ..Streams::default()
         };
         streams.insert(d(1), stream(d(1), 3));
@@ -1544,6 +1553,29 @@ mod tests {
         assert_eq!(streams.events, 11, "a stream read again replaces its count");
         streams.clear();
         assert_eq!(kept(&streams), (vec![], 0));
+    }
+
+    /// Each stream counts its cost beyond its events: within a bound of 12, three streams of
+    /// one event each (cost 3) fit, a fourth does not, and going down to three quarters of the
+    /// bound takes two of them.
+    #[test]
+    fn a_stream_counts_its_own_cost() {
+        let d = |n: u128| DecisionId::from_uuid(uuid::Uuid::from_u128(n));
+        let mut streams = Streams::bounded(12);
+        assert_eq!(streams.stream_cost, STREAM_COST_EVENTS);
+        streams.stream_cost = 3;
+        for n in 1..=3 {
+            streams.insert(d(n), stream(d(n), 1));
+        }
+        assert_eq!(streams.events, 12);
+        assert!(!streams.end_generation(0, true));
+        assert_eq!(streams.by_decision.len(), 3, "at the bound, nothing goes");
+        streams.insert(d(4), stream(d(4), 1));
+        assert!(!streams.end_generation(0, true));
+        // Down to three quarters of 12: the two least recent go (forgetting only the first
+        // would leave 12).
+        assert_eq!(streams.events, 8);
+        assert!(streams.get(d(3)).is_some() && streams.get(d(4)).is_some());
     }
 
     /// The cache's bound in events is worked out from this size ([`STREAM_CACHE_EVENTS_MAX`]).
