@@ -212,6 +212,12 @@ fn run(args: &Args) -> Result<(), Error> {
             total as f64 / elapsed.as_secs_f64(),
             disk as f64 / total as f64
         );
+        let settling = Instant::now();
+        runtime.block_on(opened.settle())?;
+        eprintln!(
+            "{contender}: settled after the load in {:.1} s (not timed)",
+            settling.elapsed().as_secs_f64()
+        );
         table.record(
             contender,
             &labels.load,
@@ -578,7 +584,8 @@ fn header(
          - Embedded data under {}: {disk}\n\
          - Each cell: median of {} run(s) (min–max); contenders take turns within each run. Ratio = verkstall (redb) ÷ baseline.\n\
          - The log: the demo municipality (seed {}), {} bytes of JSON Lines as `verkstall import --keep-recorded-at` takes them, \
-         loaded once per contender in calls of {} events (the baseline: one transaction per call, {} rows per INSERT, as verkstall's PostgreSQL store inserts).\n\
+         loaded once per contender in calls of {} events (the baseline: one transaction per call, {} rows per INSERT, as verkstall's PostgreSQL store inserts); \
+         after its load and its disk measurement, each PostgreSQL database is settled, untimed: `VACUUM (ANALYZE)`, then `CHECKPOINT`.\n\
          - Appends: {} events of whole demo streams, one event per append with the expected version, by {} concurrent writers (tokio tasks), \
          each into a fresh store; verkstall acknowledges after its group commit is durable, the baseline after its INSERT commits \
          (its own transaction, `synchronous_commit = on`, a pool of up to {} connections shared by the writers, conflicts caught by `unique(stream_id, version)`).\n\
