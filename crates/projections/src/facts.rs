@@ -381,7 +381,7 @@ impl Projection {
     /// hash (a copy of every hash touches memory the fold has no other use for). On an error,
     /// the projection holds everything before the event refused.
     ///
-    /// It reads [`FOLD_LOOKAHEAD`] events ahead: each event's decision is looked up, and its
+    /// It reads eight events ahead: each event's decision is looked up, and its
     /// place and newest fact read, that many events before it is folded. Those reads depend on
     /// nothing the fold of the events before writes, so the processor overlaps them with that
     /// work, and the fold then finds them in its cache. At a million decisions the decisions
