@@ -57,7 +57,7 @@ pub const KEY_BYTES_MAX: usize = 1024;
 /// Longest value accepted, in bytes (16 MiB).
 pub const VALUE_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// Most puts and deletes in one batch.
-pub const BATCH_OPS_MAX: usize = 262_144;
+pub const BATCH_OPS_MAX: usize = 1_048_576;
 /// Most key and value bytes in one batch, summed over its operations (64 MiB).
 pub const BATCH_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Longest table name, in bytes.

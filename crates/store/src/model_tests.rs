@@ -36,7 +36,7 @@ fn tuning() -> impl Strategy<Value = Tuning> {
         prop_oneof![Just(1_usize), Just(3), Just(8), Just(250_000)],
         prop_oneof![Just(0_usize), Just(2), Just(5), Just(1 << 18)],
         prop_oneof![Just(1_usize), Just(3), Just(16_384)],
-        prop_oneof![Just(1_usize), Just(4), Just(65_536)],
+        prop_oneof![Just(1_usize), Just(4), Just(1 << 18)],
         any::<bool>(),
         prop_oneof![Just(0_usize), Just(1), Just(2)],
     )
