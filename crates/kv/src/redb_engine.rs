@@ -42,6 +42,56 @@ const ENGINE: EngineKind = EngineKind::Redb;
 /// halved). 64 MiB holds the tree's upper levels and a large import's dirty pages.
 const REDB_CACHE_BYTES: usize = 64 << 20;
 
+/// `ops` in the order they are applied: table by table, each in key order, so that each B-tree
+/// is walked once from left to right and a page the transaction has already copied takes the
+/// next keys, instead of every random key (event ids) copying a page of its own. Operations on
+/// one key keep their order, so the outcome is the batch's.
+///
+/// Sorted as small records (the table's rank, the key's first eight bytes, the operation's
+/// place), not as the operations: comparing two records reads neither operation, and only keys
+/// that share their first eight bytes are compared whole. A flush of the index tail (three
+/// quarters of a million operations with random keys) spent a tenth of an import sorting
+/// operations by reference.
+fn in_key_order(ops: &[Op]) -> impl Iterator<Item = &Op> {
+    let mut tables: Vec<Table> = Vec::new();
+    for op in ops {
+        if !tables.contains(&op.table()) {
+            tables.push(op.table());
+        }
+    }
+    tables.sort_unstable();
+    let mut order: Vec<(u32, u64, u32)> = ops
+        .iter()
+        .enumerate()
+        .map(|(place, op)| {
+            let rank = tables
+                .iter()
+                .position(|t| *t == op.table())
+                .expect("every table is listed");
+            let mut prefix = [0u8; 8];
+            let key = op.key();
+            let n = key.len().min(8);
+            prefix[..n].copy_from_slice(&key[..n]);
+            (
+                u32::try_from(rank).expect("few tables"),
+                u64::from_be_bytes(prefix),
+                u32::try_from(place).expect("a batch holds fewer than 2^32 operations"),
+            )
+        })
+        .collect();
+    // A key shorter than eight bytes is padded with zeroes, so equal prefixes may still be
+    // different keys: those are compared whole, and the place breaks the remaining ties.
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| ops[a.2 as usize].key().cmp(ops[b.2 as usize].key()))
+            .then(a.2.cmp(&b.2))
+    });
+    order
+        .into_iter()
+        .map(move |(_, _, place)| &ops[place as usize])
+}
+
 /// Every table stores byte-string keys and values, ordered bytewise.
 type Definition = TableDefinition<'static, &'static [u8], &'static [u8]>;
 
@@ -146,15 +196,9 @@ impl RedbEngine {
             .map_err(|error| self.commit_error(ops, "set the durability".into(), error))?;
         txn.set_two_phase_commit(true);
         {
-            // Applied table by table in key order: each B-tree is then walked once from left to
-            // right, and a page the transaction has already copied takes the next keys, instead
-            // of every random key (event ids) copying a page of its own. The sort is stable, so
-            // operations on one key keep their order and the outcome is the batch's.
-            let mut ops_in_order: Vec<&Op> = batch.ops().iter().collect();
-            ops_in_order.sort_by(|a, b| (a.table(), a.key()).cmp(&(b.table(), b.key())));
             // A batch touches few tables; open each once.
             let mut open: Vec<(Table, WriteTable<'_>)> = Vec::new();
-            for op in ops_in_order {
+            for op in in_key_order(batch.ops()) {
                 let table = op.table();
                 let position = match open.iter().position(|(name, _)| *name == table) {
                     Some(position) => position,
@@ -337,5 +381,53 @@ impl KvEngine for RedbEngine {
                     .map(|(key, value)| (key.value().to_vec(), value.value().to_vec())))
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const TABLES: [Table; 3] = [Table::new("b"), Table::new("a"), Table::new("events")];
+
+    /// An operation from a few tables and short keys, so that tables, equal keys, keys that
+    /// share eight bytes and keys shorter than eight bytes all come up.
+    fn op() -> impl Strategy<Value = Op> {
+        (
+            0..TABLES.len(),
+            prop::collection::vec(prop_oneof![Just(0_u8), Just(1), Just(255)], 0..11),
+            any::<bool>(),
+            any::<u8>(),
+        )
+            .prop_map(|(table, key, put, value)| {
+                let table = TABLES[table];
+                if put {
+                    Op::Put {
+                        table,
+                        key,
+                        value: vec![value],
+                    }
+                } else {
+                    Op::Delete { table, key }
+                }
+            })
+    }
+
+    proptest! {
+        /// The order is the stable sort by table and key, which the engine applied before.
+        #[test]
+        fn operations_go_table_by_table_in_key_order_and_keep_their_order_on_one_key(
+            ops in prop::collection::vec(op(), 0..200)
+        ) {
+            let mut expected: Vec<&Op> = ops.iter().collect();
+            expected.sort_by(|a, b| (a.table(), a.key()).cmp(&(b.table(), b.key())));
+            let got: Vec<&Op> = in_key_order(&ops).collect();
+            prop_assert_eq!(got.len(), expected.len());
+            for (got, expected) in got.iter().zip(&expected) {
+                prop_assert!(std::ptr::eq(*got, *expected));
+            }
+        }
     }
 }
