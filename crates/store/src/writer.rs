@@ -65,9 +65,10 @@ const GROUP_BATCH_BYTES_MAX: usize = 24 * 1024 * 1024;
 /// recently used streams go; see [`Streams`]): appends and imports check the streams they
 /// extend, and reading and decoding them again was a quarter of the writer's time for appends,
 /// and half of it for an import at 1 000 000 decisions. A stream keeps each event as the rules
-/// see it ([`StreamEvent`], 44 bytes; a decoded event takes about 440), so this is about 100 MB
-/// (120 MB at most, with [`STREAM_COST_EVENTS`]), what 250 000 decoded events took. An import may keep its own events beyond this while it
-/// runs.
+/// see it ([`StreamEvent`], 44 bytes; a decoded event takes about 440): 2 000 000 of them take
+/// 88 MB, about what 250 000 decoded events took. Each stream also counts
+/// [`STREAM_COST_EVENTS`] events for its map entry and its list's spare room, so that many short
+/// streams cannot take much more. An import may keep its own events beyond this while it runs.
 pub(crate) const STREAM_CACHE_EVENTS_MAX: usize = 2_000_000;
 /// What a kept stream costs beyond its events, in events (44 bytes each): its map entry (48
 /// bytes) and its list's allocation, which grows by doubling. Without it, two million streams
@@ -247,8 +248,8 @@ pub(crate) fn spawn(
 
 /// A group handed to the committer: its batch (without the commit point), the tail it leads to,
 /// the index entries of its events (for the index tail, once it is committed), the replies
-/// owed once it is durable, and whether it ends an import (which flushes the index tail in
-/// larger pieces).
+/// owed once it is durable, and whether it holds an import (after which the index tail is
+/// flushed [`index_tail::LONE_FLUSH_EVENTS_MAX`] events at a time: an import runs alone).
 struct Group {
     batch: Batch,
     tail: Tail,
@@ -382,9 +383,10 @@ struct Writer {
     /// nothing is in flight).
     tail: Tail,
     stopped: Option<String>,
-    /// Streams at `tail`, as the rules see them: lent to each group's `Pending` and taken back when the group
-    /// is handed to the committer. It may hold the in-flight group's events, which are not yet
-    /// durable; if that commit fails the writer stops, so they are never built on.
+    /// Streams at `tail`, as the rules see them: lent to each group's `Pending` and taken back
+    /// when the group is handed to the committer. It may hold the in-flight group's events,
+    /// which are not yet durable; if that commit fails the writer stops, so they are never
+    /// built on.
     cache: Streams,
     /// Whether a group is being committed.
     in_flight: bool,

@@ -222,12 +222,9 @@ impl Opened {
             Opened::Embedded { .. } => return Ok(()),
             Opened::Postgres { database, .. } | Opened::Baseline { database, .. } => database,
         };
-        let (client, driver) = connect(database).await?;
         // Each alone: VACUUM cannot run in the transaction a multi-statement query makes.
-        client.batch_execute("VACUUM (ANALYZE)").await?;
-        client.batch_execute("CHECKPOINT").await?;
-        drop(client);
-        let _ = driver.await;
+        database.execute("VACUUM (ANALYZE)").await?;
+        database.execute("CHECKPOINT").await?;
         Ok(())
     }
 
