@@ -8,7 +8,8 @@
 //! all), with its peak memory; the IVO report for a past quarter as of a past moment and open
 //! cases now, on the projection that replay built; bytes on disk per event beside the raw JSON;
 //! and HTTP mixed load against `verkstall serve` (by `bench-http`, when it is built). Each
-//! figure is the median of `--runs` with min–max. Run it with `--help` for the options.
+//! figure is the median of `--runs` with min–max. Below the table, the disk's own floor under
+//! the one-writer row ([`floor`]). Run it with `--help` for the options.
 //!
 //! Honest by construction: nothing changes any store's durability (PostgreSQL keeps
 //! `synchronous_commit = on`; the header prints the server's settings), the embedded stores
@@ -18,6 +19,7 @@
 mod args;
 mod baseline;
 mod contender;
+mod floor;
 mod http;
 mod measure;
 mod replay;
@@ -315,7 +317,17 @@ fn run(args: &Args) -> Result<(), Error> {
     } else {
         0
     };
+    let probe_floor = args.writers.contains(&1) && contenders.contains(&Contender::Baseline);
+    let mut floors = Vec::new();
     for run in 1..=append_runs {
+        if probe_floor {
+            let floor = floor::measure(root.path(), floor::FLOOR_WRITES)?;
+            eprintln!(
+                "run {run}/{}: one durable 4 KiB write: p50 {:.1} µs, mean {:.1} µs ({} writes)",
+                args.runs, floor.p50_us, floor.mean_us, floor.writes
+            );
+            floors.push(floor);
+        }
         for &(writers, ref rate, ref p50, ref p99) in &labels.appends {
             for &contender in &contenders {
                 let dir = root
@@ -347,9 +359,49 @@ fn run(args: &Args) -> Result<(), Error> {
     );
     let mut text = format!("{header}\n{}", table.render());
     append_misses(&mut text, "Goals missed", &table.misses());
+    let one_writer = labels
+        .appends
+        .iter()
+        .find(|a| a.0 == 1)
+        .map(|a| a.1.as_str());
+    if let Some(baseline) = one_writer.and_then(|rate| table.median(Contender::Baseline, rate)) {
+        text.push_str(&one_writer_ceiling(&floors, baseline));
+    }
     print!("{text}");
     write_out(args.out.as_deref(), &text)?;
     Ok(())
+}
+
+/// The paragraph on the one-writer row's ceiling on this disk (empty without a probe).
+fn one_writer_ceiling(floors: &[floor::Floor], baseline_per_s: f64) -> String {
+    let Some(floor) = median_floor(floors) else {
+        return String::new();
+    };
+    let how = if floor.direct {
+        "`O_DIRECT | O_DSYNC`, as verkstall's write-ahead log writes"
+    } else {
+        "`pwrite` and `fdatasync`: this file system refuses `O_DIRECT`"
+    };
+    format!(
+        "\n**The one-writer row's ceiling on this disk.** Before each run's appends, {} durable 4 KiB writes in place \
+         ({how}) took p50 {:.1} µs, mean {:.1} µs (of {} runs, the one with the median mean). \
+         One writer waits for each append to be durable, so however little else a store did, it could append at most \
+         {} events/s here: {:.2}× the baseline's one-writer median ({} events/s), against the goal of {THROUGHPUT_RATIO_GOAL}×.\n",
+        floor.writes,
+        floor.p50_us,
+        floor.mean_us,
+        floors.len(),
+        group_thousands(floor.writes_per_s().round() as u64),
+        floor.ceiling_over(baseline_per_s),
+        group_thousands(baseline_per_s.round() as u64),
+    )
+}
+
+/// The probe whose mean is the median of the runs' means.
+fn median_floor(floors: &[floor::Floor]) -> Option<floor::Floor> {
+    let mut sorted = floors.to_vec();
+    sorted.sort_by(|a, b| a.mean_us.total_cmp(&b.mean_us));
+    sorted.get(sorted.len() / 2).copied()
 }
 
 /// A loaded log: where a replay child finds it, and what keeps it (a scratch database).
@@ -610,4 +662,40 @@ fn header(
         baseline::POOL_CONNECTIONS_MAX,
         group_thousands(live::CATCH_UP_PAGE_EVENTS as u64),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn floor(p50_us: f64, mean_us: f64) -> floor::Floor {
+        floor::Floor {
+            writes: 2000,
+            p50_us,
+            mean_us,
+            direct: true,
+        }
+    }
+
+    #[test]
+    fn the_ceiling_takes_the_run_with_the_median_mean() {
+        let text = one_writer_ceiling(
+            &[floor(90.0, 150.0), floor(80.0, 100.0), floor(85.0, 125.0)],
+            3200.0,
+        );
+        assert!(
+            text.contains("p50 85.0 µs, mean 125.0 µs (of 3 runs"),
+            "{text}"
+        );
+        assert!(text.contains("at most 8 000 events/s"), "{text}");
+        assert!(
+            text.contains("2.50× the baseline's one-writer median (3 200 events/s)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn without_a_probe_there_is_no_ceiling() {
+        assert_eq!(one_writer_ceiling(&[], 3200.0), "");
+    }
 }

@@ -101,6 +101,15 @@ impl Table {
         }
     }
 
+    /// The median of a contender's runs of a row, if it has any.
+    pub fn median(&self, contender: Contender, label: &str) -> Option<f64> {
+        let row = self.rows.iter().find(|r| r.label == label)?;
+        match &row.cells[contender.column()] {
+            Cell::Values(values) => Spread::of(values).map(|s| s.median),
+            Cell::Note(_) => None,
+        }
+    }
+
     /// The Markdown table.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -252,6 +261,9 @@ mod tests {
             "{text}"
         );
         assert_eq!(table.misses().len(), 1, "{:?}", table.misses());
+        assert_eq!(table.median(Contender::Baseline, label), Some(800.0));
+        assert_eq!(table.median(Contender::Sled, label), None);
+        assert_eq!(table.median(Contender::Redb, "no such row"), None);
     }
 
     #[test]
