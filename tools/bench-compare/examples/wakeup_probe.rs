@@ -9,6 +9,8 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use bench_common::figures::nearest_rank;
+
 /// The pause between round trips, long enough for the echoing thread to fall asleep.
 const PAUSE: Duration = Duration::from_micros(50);
 
@@ -41,12 +43,12 @@ fn main() {
     drop(to_echo);
     echo.join().expect("the echoing thread ends");
     micros.sort_by(f64::total_cmp);
-    let at = |share: usize| micros[(micros.len() * share / 100).min(micros.len() - 1)];
+    let at = |q: f64| nearest_rank(&micros, q).copied().unwrap_or(0.0);
     let mean = micros.iter().sum::<f64>() / micros.len() as f64;
     println!(
         "{round_trips} round trips (two wake-ups each): p10 {:.1} µs, p50 {:.1} µs, p90 {:.1} µs, mean {mean:.1} µs",
-        at(10),
-        at(50),
-        at(90),
+        at(0.1),
+        at(0.5),
+        at(0.9),
     );
 }

@@ -18,6 +18,8 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Instant;
 
+use bench_common::figures::nearest_rank;
+
 /// Durable writes the probe times.
 pub const FLOOR_WRITES: usize = 2000;
 /// The bytes of one write: one block, as a small record of the write-ahead log takes.
@@ -70,7 +72,7 @@ pub fn measure(dir: &Path, writes: usize) -> io::Result<Floor> {
     let mean_us = micros.iter().sum::<f64>() / micros.len() as f64;
     Ok(Floor {
         writes: micros.len(),
-        p50_us: micros[micros.len() / 2],
+        p50_us: nearest_rank(&micros, 0.5).copied().unwrap_or(mean_us),
         mean_us,
         direct,
     })

@@ -32,7 +32,7 @@ use std::time::Instant;
 use bench_common::args::Checked;
 use bench_common::command::{build_note, cargo_run, warn_if_debug};
 use bench_common::disk::{Mount, scratch_root};
-use bench_common::figures::group_thousands;
+use bench_common::figures::{group_thousands, nearest_rank};
 use bench_common::machine::{Before, CpuTicks};
 use bench_common::output::{append_misses, write_out};
 use domain::NewEvent;
@@ -321,7 +321,12 @@ fn run(args: &Args) -> Result<(), Error> {
     let mut floors = Vec::new();
     for run in 1..=append_runs {
         if probe_floor {
-            let floor = floor::measure(root.path(), floor::FLOOR_WRITES)?;
+            let floor = floor::measure(root.path(), floor::FLOOR_WRITES).map_err(|e| {
+                format!(
+                    "the disk's floor probe (durable 4 KiB writes in {}): {e}",
+                    root.path().display()
+                )
+            })?;
             eprintln!(
                 "run {run}/{}: one durable 4 KiB write: p50 {:.1} µs, mean {:.1} µs ({} writes)",
                 args.runs, floor.p50_us, floor.mean_us, floor.writes
@@ -397,11 +402,11 @@ fn one_writer_ceiling(floors: &[floor::Floor], baseline_per_s: f64) -> String {
     )
 }
 
-/// The probe whose mean is the median of the runs' means.
+/// The probe whose mean is the median of the runs' means (of an even count, the lower).
 fn median_floor(floors: &[floor::Floor]) -> Option<floor::Floor> {
     let mut sorted = floors.to_vec();
     sorted.sort_by(|a, b| a.mean_us.total_cmp(&b.mean_us));
-    sorted.get(sorted.len() / 2).copied()
+    nearest_rank(&sorted, 0.5).copied()
 }
 
 /// A loaded log: where a replay child finds it, and what keeps it (a scratch database).
@@ -690,6 +695,16 @@ mod tests {
         assert!(text.contains("at most 8 000 events/s"), "{text}");
         assert!(
             text.contains("2.50× the baseline's one-writer median (3 200 events/s)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn of_two_runs_the_ceiling_takes_the_lower_mean() {
+        let text = one_writer_ceiling(&[floor(90.0, 150.0), floor(80.0, 100.0)], 5000.0);
+        assert!(text.contains("mean 100.0 µs (of 2 runs"), "{text}");
+        assert!(
+            text.contains("at most 10 000 events/s here: 2.00×"),
             "{text}"
         );
     }
