@@ -1,6 +1,11 @@
 //! The simulated clients: each holds one HTTP/1.1 keep-alive connection (reopened only after
 //! the server drops it, which is counted), sends one request at a time, and times it from
 //! sending to the last byte of the answer.
+//!
+//! A connection is a bare `TcpStream` that writes each request whole and parses the answer
+//! with `httparse` (hyper's own parser). The load generator shares the machine's cores with the
+//! server it measures, so it does as little as it can per request: no connection task, no
+//! channel between it and the client, one write and as few reads as the answer needs.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
@@ -8,14 +13,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::client::conn::http1::SendRequest;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, HOST, HeaderValue, IF_MATCH};
-use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use http::{HeaderValue, Method, StatusCode};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use uuid::Uuid;
 
@@ -72,11 +73,21 @@ pub struct Record {
 const SAMPLES_MAX: usize = 3;
 /// Characters of an error answer kept in a sample.
 const SAMPLE_CHARS_MAX: usize = 300;
+/// Header lines an answer may have, at most.
+const ANSWER_HEADERS_MAX: usize = 32;
+/// Bytes of an answer's head (status line and headers), at most.
+const ANSWER_HEAD_BYTES_MAX: usize = 64 * 1024;
+/// Bytes asked of the socket at a time, at least.
+const READ_BYTES_MIN: usize = 16 * 1024;
 
 /// One connection to the server.
 pub struct Connection {
     authority: String,
-    sender: Option<SendRequest<Full<Bytes>>>,
+    stream: Option<TcpStream>,
+    /// The request being written, kept for its capacity.
+    request: Vec<u8>,
+    /// Bytes read from the socket and not yet taken by an answer.
+    received: Vec<u8>,
 }
 
 /// An answer: status, `ETag`, body.
@@ -86,7 +97,28 @@ pub struct Answer {
     /// The `ETag`, if any.
     pub etag: Option<HeaderValue>,
     /// The whole body.
-    pub body: Bytes,
+    pub body: Vec<u8>,
+}
+
+/// How an answer's body ends.
+enum Framing {
+    /// After this many bytes.
+    Length(usize),
+    /// In chunks, the last of size 0.
+    Chunked,
+    /// When the server closes the connection.
+    Close,
+}
+
+/// An answer's head, as parsed.
+struct Head {
+    status: StatusCode,
+    etag: Option<HeaderValue>,
+    framing: Framing,
+    /// The server closes the connection after this answer.
+    closes: bool,
+    /// Bytes of the head.
+    length: usize,
 }
 
 impl Connection {
@@ -94,25 +126,19 @@ impl Connection {
     pub fn new(authority: &str) -> Connection {
         Connection {
             authority: authority.to_owned(),
-            sender: None,
+            stream: None,
+            request: Vec::new(),
+            received: Vec::new(),
         }
     }
 
-    async fn open(&self) -> Result<SendRequest<Full<Bytes>>, String> {
+    async fn open(&self) -> Result<TcpStream, String> {
         let tcp = TcpStream::connect(&self.authority)
             .await
             .map_err(|e| format!("cannot connect to {}: {e}", self.authority))?;
         tcp.set_nodelay(true)
             .map_err(|e| format!("TCP_NODELAY: {e}"))?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-            .await
-            .map_err(|e| format!("HTTP handshake with {}: {e}", self.authority))?;
-        tokio::spawn(async move {
-            // Ends when the server closes the connection or the sender is dropped; a failure
-            // shows as the next request's error.
-            let _ = connection.await;
-        });
-        Ok(sender)
+        Ok(tcp)
     }
 
     /// Sends one request and reads the whole answer. A failed connection is dropped, and the
@@ -125,36 +151,216 @@ impl Connection {
         if_match: Option<u64>,
         body: Vec<u8>,
     ) -> Result<Answer, String> {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(HOST, self.authority.as_str())
-            .header(AUTHORIZATION, token.clone());
+        self.write_request(&method, path, token, if_match, &body);
+        if self.stream.is_none() {
+            self.received.clear();
+            self.stream = Some(self.open().await?);
+        }
+        let answer = self.exchange(&method).await;
+        match answer {
+            Ok((answer, closes)) => {
+                if closes {
+                    self.stream = None;
+                }
+                Ok(answer)
+            }
+            Err(e) => {
+                self.stream = None;
+                Err(format!("the connection failed: {e}"))
+            }
+        }
+    }
+
+    fn write_request(
+        &mut self,
+        method: &Method,
+        path: &str,
+        token: &HeaderValue,
+        if_match: Option<u64>,
+        body: &[u8],
+    ) {
+        let request = &mut self.request;
+        request.clear();
+        for part in [
+            method.as_str(),
+            " ",
+            path,
+            " HTTP/1.1\r\nhost: ",
+            &self.authority,
+        ] {
+            request.extend_from_slice(part.as_bytes());
+        }
+        request.extend_from_slice(b"\r\nauthorization: ");
+        request.extend_from_slice(token.as_bytes());
         if let Some(version) = if_match {
-            request = request
-                .header(IF_MATCH, format!("\"{version}\""))
-                .header(CONTENT_TYPE, "application/json");
+            request.extend_from_slice(
+                format!("\r\nif-match: \"{version}\"\r\ncontent-type: application/json").as_bytes(),
+            );
         }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| format!("building the request: {e}"))?;
-        let sender = match &mut self.sender {
-            Some(sender) => sender,
-            None => self.sender.insert(self.open().await?),
+        if !body.is_empty() || method == Method::POST {
+            request.extend_from_slice(format!("\r\ncontent-length: {}", body.len()).as_bytes());
+        }
+        request.extend_from_slice(b"\r\n\r\n");
+        request.extend_from_slice(body);
+    }
+
+    /// Writes the request and reads its answer; says whether the server closes the connection.
+    async fn exchange(&mut self, method: &Method) -> Result<(Answer, bool), String> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Err("not connected".to_owned());
         };
-        let answer = async {
-            sender.ready().await?;
-            let response = sender.send_request(request).await?;
-            let status = response.status();
-            let etag = response.headers().get(ETAG).cloned();
-            let body = response.into_body().collect().await?.to_bytes();
-            Ok::<_, hyper::Error>(Answer { status, etag, body })
+        stream
+            .write_all(&self.request)
+            .await
+            .map_err(|e| format!("writing the request: {e}"))?;
+        let head = loop {
+            if let Some(head) = parse_head(&self.received, method)? {
+                break head;
+            }
+            if self.received.len() > ANSWER_HEAD_BYTES_MAX {
+                return Err(format!(
+                    "the answer's head is longer than {ANSWER_HEAD_BYTES_MAX} bytes"
+                ));
+            }
+            if !read_more(stream, &mut self.received).await? {
+                return Err("the server closed the connection before answering".to_owned());
+            }
+        };
+        self.received.drain(..head.length);
+        let body = match head.framing {
+            Framing::Length(length) => {
+                while self.received.len() < length {
+                    if !read_more(stream, &mut self.received).await? {
+                        return Err(format!(
+                            "the server closed the connection {} bytes into a body of {length}",
+                            self.received.len()
+                        ));
+                    }
+                }
+                self.received.drain(..length).collect()
+            }
+            Framing::Chunked => read_chunked(stream, &mut self.received).await?,
+            Framing::Close => {
+                while read_more(stream, &mut self.received).await? {}
+                std::mem::take(&mut self.received)
+            }
+        };
+        let closes = head.closes || matches!(head.framing, Framing::Close);
+        Ok((
+            Answer {
+                status: head.status,
+                etag: head.etag,
+                body,
+            },
+            closes,
+        ))
+    }
+}
+
+/// Reads what the socket has into `received`; false at its end.
+async fn read_more(stream: &mut TcpStream, received: &mut Vec<u8>) -> Result<bool, String> {
+    received.reserve(READ_BYTES_MIN);
+    let read = stream
+        .read_buf(received)
+        .await
+        .map_err(|e| format!("reading the answer: {e}"))?;
+    Ok(read > 0)
+}
+
+/// The answer's head, once `received` holds all of it.
+fn parse_head(received: &[u8], method: &Method) -> Result<Option<Head>, String> {
+    let mut headers = [httparse::EMPTY_HEADER; ANSWER_HEADERS_MAX];
+    let mut response = httparse::Response::new(&mut headers);
+    let length = match response.parse(received) {
+        Ok(httparse::Status::Complete(length)) => length,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(format!("not an HTTP/1.1 answer: {e}")),
+    };
+    let code = response.code.unwrap_or_default();
+    let status = StatusCode::from_u16(code).map_err(|_| format!("the status {code} is not one"))?;
+    let mut etag = None;
+    let mut content_length = None;
+    let mut chunked = false;
+    let mut closes = response.version == Some(0);
+    for header in response.headers.iter() {
+        let name = header.name;
+        if name.eq_ignore_ascii_case("etag") {
+            etag = Some(
+                HeaderValue::from_bytes(header.value)
+                    .map_err(|_| "the ETag is not a header value".to_owned())?,
+            );
+        } else if name.eq_ignore_ascii_case("content-length") {
+            let text = std::str::from_utf8(header.value).unwrap_or_default();
+            content_length = Some(
+                text.trim()
+                    .parse::<usize>()
+                    .map_err(|_| format!("the Content-Length {text:?} is not a length"))?,
+            );
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = header
+                .value
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case("connection") {
+            closes = header.value.trim_ascii().eq_ignore_ascii_case(b"close");
         }
-        .await;
-        answer.map_err(|e| {
-            self.sender = None;
-            format!("the connection failed: {e}")
-        })
+    }
+    let bodiless = method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    let framing = if bodiless {
+        Framing::Length(0)
+    } else if chunked {
+        Framing::Chunked
+    } else if let Some(length) = content_length {
+        Framing::Length(length)
+    } else {
+        Framing::Close
+    };
+    Ok(Some(Head {
+        status,
+        etag,
+        framing,
+        closes,
+        length,
+    }))
+}
+
+/// Reads a chunked body from `received` (and the socket), leaving what follows it.
+async fn read_chunked(stream: &mut TcpStream, received: &mut Vec<u8>) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    loop {
+        let (start, size) = loop {
+            match httparse::parse_chunk_size(received) {
+                Ok(httparse::Status::Complete((start, size))) => break (start, size),
+                Ok(httparse::Status::Partial) => {
+                    if !read_more(stream, received).await? {
+                        return Err("the server closed the connection inside a chunk".to_owned());
+                    }
+                }
+                Err(_) => return Err("a chunk's size is not one".to_owned()),
+            }
+        };
+        let size = usize::try_from(size).map_err(|_| "a chunk is too large".to_owned())?;
+        if size == 0 {
+            // The last chunk: no trailers are sent, so an empty line ends the body.
+            while received.len() < start + 2 {
+                if !read_more(stream, received).await? {
+                    return Err("the server closed the connection after the last chunk".to_owned());
+                }
+            }
+            received.drain(..start + 2);
+            return Ok(body);
+        }
+        while received.len() < start + size + 2 {
+            if !read_more(stream, received).await? {
+                return Err("the server closed the connection inside a chunk".to_owned());
+            }
+        }
+        body.extend_from_slice(&received[start..start + size]);
+        received.drain(..start + size + 2);
     }
 }
 
@@ -339,4 +545,243 @@ async fn append_once(
         }
     };
     (kind, outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    use tokio::net::TcpListener;
+    use tokio::sync::mpsc;
+
+    /// A request as the mock server saw it: the connection it came on, its head and its body.
+    #[derive(Debug)]
+    struct Seen {
+        connection: usize,
+        head: String,
+        body: Vec<u8>,
+    }
+
+    /// A server on loopback that answers the requests on each connection with the next of
+    /// `answers` (each written in the pieces given), and reports every request it read.
+    async fn mock(answers: Vec<Vec<&'static [u8]>>) -> (String, mpsc::UnboundedReceiver<Seen>) {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port on loopback");
+        let authority = listener.local_addr().expect("its address").to_string();
+        let (seen, reports) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut answers = answers.into_iter();
+            let mut connection = 0;
+            loop {
+                let (socket, _) = listener.accept().await.expect("a connection");
+                connection += 1;
+                let (read, mut write) = socket.into_split();
+                let mut read = BufReader::new(read);
+                loop {
+                    let mut head = String::new();
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if read
+                            .read_line(&mut line)
+                            .await
+                            .expect("a line of the request")
+                            == 0
+                        {
+                            break;
+                        }
+                        if let Some(value) =
+                            line.to_ascii_lowercase().strip_prefix("content-length:")
+                        {
+                            length = value.trim().parse().expect("a length");
+                        }
+                        head.push_str(&line);
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    if head.is_empty() {
+                        break;
+                    }
+                    let mut body = vec![0; length];
+                    read.read_exact(&mut body).await.expect("the body");
+                    seen.send(Seen {
+                        connection,
+                        head,
+                        body,
+                    })
+                    .expect("the test listening");
+                    let Some(pieces) = answers.next() else { return };
+                    let closes = pieces.iter().any(|p| {
+                        String::from_utf8_lossy(p)
+                            .to_ascii_lowercase()
+                            .contains("connection: close")
+                    });
+                    let cut = pieces.last().is_some_and(|p| p.is_empty());
+                    for piece in pieces {
+                        write.write_all(piece).await.expect("the answer written");
+                        write.flush().await.expect("the answer sent");
+                        tokio::task::yield_now().await;
+                    }
+                    if closes || cut {
+                        break;
+                    }
+                }
+            }
+        });
+        (authority, reports)
+    }
+
+    fn token() -> HeaderValue {
+        HeaderValue::from_static("Bearer secret")
+    }
+
+    #[tokio::test]
+    async fn keeps_the_connection_and_frames_answers_by_length_and_by_chunks() {
+        let (authority, mut seen) = mock(vec![
+            vec![
+                b"HTTP/1.1 201 Created\r\nETag: \"7\"\r\nContent-Length: 5\r\n\r\nhel",
+                b"lo",
+            ],
+            vec![
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwo",
+                b"rl\r\n2\r\nd!\r\n",
+                b"0\r\n\r\n",
+            ],
+            vec![b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"],
+        ])
+        .await;
+        let mut connection = Connection::new(&authority);
+        let answer = connection
+            .send(
+                Method::POST,
+                "/v1/decisions/d/events",
+                &token(),
+                Some(6),
+                b"{}".to_vec(),
+            )
+            .await
+            .expect("an answer");
+        assert_eq!(answer.status, StatusCode::CREATED);
+        assert_eq!(answer.etag.expect("an ETag"), "\"7\"");
+        assert_eq!(answer.body, b"hello");
+        let answer = connection
+            .send(Method::GET, "/v1/open-cases", &token(), None, Vec::new())
+            .await
+            .expect("an answer");
+        assert_eq!(
+            (answer.status, answer.body.as_slice()),
+            (StatusCode::OK, &b"world!"[..])
+        );
+        assert!(answer.etag.is_none());
+        let answer = connection
+            .send(Method::GET, "/v1/nowhere", &token(), None, Vec::new())
+            .await
+            .expect("an answer");
+        assert_eq!(
+            (answer.status, answer.body.len()),
+            (StatusCode::NOT_FOUND, 0)
+        );
+
+        let post = seen.recv().await.expect("a request seen");
+        assert!(
+            post.head
+                .starts_with("POST /v1/decisions/d/events HTTP/1.1\r\n"),
+            "{}",
+            post.head
+        );
+        for line in [
+            &format!("host: {authority}\r\n"),
+            "authorization: Bearer secret\r\n",
+            "if-match: \"6\"\r\n",
+            "content-type: application/json\r\n",
+            "content-length: 2\r\n",
+        ] {
+            assert!(
+                post.head.contains(line),
+                "{line:?} missing from {}",
+                post.head
+            );
+        }
+        assert_eq!(post.body, b"{}");
+        let get = seen.recv().await.expect("a request seen");
+        assert!(
+            get.head.starts_with("GET /v1/open-cases HTTP/1.1\r\n"),
+            "{}",
+            get.head
+        );
+        assert!(!get.head.contains("if-match") && !get.head.contains("content-length"));
+        let last = seen.recv().await.expect("a request seen");
+        assert_eq!(
+            (post.connection, get.connection, last.connection),
+            (1, 1, 1),
+            "one keep-alive connection"
+        );
+    }
+
+    #[tokio::test]
+    async fn reopens_after_the_server_closes_or_breaks_the_connection() {
+        let (authority, mut seen) = mock(vec![
+            vec![b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"],
+            // A body cut off: the last, empty piece makes the mock drop the connection.
+            vec![b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", b""],
+            vec![b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nback"],
+        ])
+        .await;
+        let mut connection = Connection::new(&authority);
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            answers.push(
+                connection
+                    .send(Method::GET, "/v1/log", &token(), None, Vec::new())
+                    .await,
+            );
+        }
+        let bodies: Vec<Result<&[u8], &str>> = answers
+            .iter()
+            .map(|a| {
+                a.as_ref()
+                    .map(|a| a.body.as_slice())
+                    .map_err(String::as_str)
+            })
+            .collect();
+        assert_eq!(bodies[0], Ok(&b"ok"[..]));
+        let error = bodies[1].expect_err("a body cut off");
+        assert!(
+            error.starts_with("the connection failed")
+                && error.contains("5 bytes into a body of 10"),
+            "{error}"
+        );
+        assert_eq!(bodies[2], Ok(&b"back"[..]));
+        let connections: Vec<usize> = [
+            seen.recv().await.expect("a request seen"),
+            seen.recv().await.expect("a request seen"),
+            seen.recv().await.expect("a request seen"),
+        ]
+        .iter()
+        .map(|s| s.connection)
+        .collect();
+        assert_eq!(connections, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_head_that_is_not_http_is_refused() {
+        let error = parse_head(b"SSH-2.0-OpenSSH\r\n\r\n", &Method::GET)
+            .err()
+            .expect("refused");
+        assert!(error.starts_with("not an HTTP/1.1 answer"), "{error}");
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", &Method::GET)
+                .expect("no error yet")
+                .is_none()
+        );
+        let error = parse_head(
+            b"HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n",
+            &Method::GET,
+        )
+        .err()
+        .expect("refused");
+        assert!(error.contains("\"many\" is not a length"), "{error}");
+    }
 }

@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use bench_common::args::Checked;
-use hyper::header::HeaderValue;
+use http::HeaderValue;
 use uuid::Uuid;
 
 use crate::args::{Args, Span};
