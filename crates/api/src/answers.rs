@@ -27,6 +27,12 @@
 //! names the facts exactly. The answer is the report without items, rendered as usual, with the
 //! items' texts put in its empty `"items"` in the report's order; the tests hold it to the
 //! report computed and rendered whole.
+//!
+//! A decision's state and its JSON dossier are kept the same way, keyed by a [`StateQuestion`]:
+//! the facts of the decision (and of the decision it replaces) known at the position, and the
+//! date days are counted to. A dossier shows two more values that other questions of the same
+//! facts do not share, the log's position and hash it was drawn from (its `chain`); it is kept
+//! as the text around them and its `as_of`, and served with all three put back.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -155,6 +161,76 @@ struct KeptState {
     version: u64,
 }
 
+/// Bytes of dossier texts kept at most (beyond, all are forgotten).
+pub const DOSSIER_BYTES_KEPT_MAX: usize = 32 << 20;
+
+/// Rendered in place of the log's position in a dossier's `chain`, to find where it goes.
+const LOG_POSITION_HOLE: u64 = 9_090_909_090_909_090_909;
+/// Rendered in place of the log's hash in a dossier's `chain`, to find where it goes.
+const LOG_HASH_HOLE: &str = "verkstall: the log's hash goes here";
+
+/// A kept dossier's JSON: the text around the three values that differ between dossiers of
+/// the same [`StateQuestion`] — `as_of`, and the log's position and hash in `chain` (what the
+/// dossier was drawn from) — in that order in the text.
+#[derive(Debug)]
+struct KeptDossier {
+    pieces: [String; 4],
+}
+
+impl KeptDossier {
+    /// `text` around the one place each of `instant`, [`LOG_POSITION_HOLE`] and
+    /// [`LOG_HASH_HOLE`] (as JSON) occurs, in that order; `None` when one occurs more than once,
+    /// not at all, or out of order.
+    fn around(text: &str, instant: &str) -> Option<KeptDossier> {
+        let position = LOG_POSITION_HOLE.to_string();
+        let hash = json_text(&Some(LOG_HASH_HOLE));
+        let mut places = [0; 3];
+        let mut from = 0;
+        for (place, value) in places.iter_mut().zip([instant, &position, &hash]) {
+            let mut found = memchr::memmem::find_iter(text.as_bytes(), value.as_bytes());
+            let (Some(at), None) = (found.next(), found.next()) else {
+                return None;
+            };
+            if at < from {
+                return None;
+            }
+            *place = at;
+            from = at + value.len();
+        }
+        let [at_instant, at_position, at_hash] = places;
+        Some(KeptDossier {
+            pieces: [
+                text[..at_instant].to_owned(),
+                text[at_instant + instant.len()..at_position].to_owned(),
+                text[at_position + position.len()..at_hash].to_owned(),
+                text[at_hash + hash.len()..].to_owned(),
+            ],
+        })
+    }
+
+    /// The text with the values put back.
+    fn with(&self, instant: &str, log_position: u64, log_hash: Option<&str>) -> String {
+        let position = log_position.to_string();
+        let hash = json_text(&log_hash);
+        let [a, b, c, d] = &self.pieces;
+        let length = self.bytes() + instant.len() + position.len() + hash.len();
+        let mut text = String::with_capacity(length);
+        for piece in [a, instant, b, &position, c, &hash, d] {
+            text.push_str(piece);
+        }
+        text
+    }
+
+    fn bytes(&self) -> usize {
+        self.pieces.iter().map(String::len).sum()
+    }
+}
+
+/// `value` as JSON.
+fn json_text(value: &Option<&str>) -> String {
+    serde_json::to_string(value).expect("a string or null always serialises")
+}
+
 /// The kept answers, newest last, and the kept texts of each decision's items.
 #[derive(Debug, Default)]
 pub(crate) struct Answers {
@@ -164,6 +240,14 @@ pub(crate) struct Answers {
     open_cases: DecisionTexts<NaiveDate>,
     worklist: DecisionTexts<(Quarter, NaiveDate)>,
     states: Mutex<HashMap<StateQuestion, Arc<KeptState>, IdHasher>>,
+    dossiers: Mutex<KeptDossiers>,
+}
+
+/// The kept dossiers and the bytes of their texts.
+#[derive(Debug, Default)]
+struct KeptDossiers {
+    by_question: HashMap<StateQuestion, Arc<KeptDossier>, IdHasher>,
+    bytes: usize,
 }
 
 /// How kept states are found: foldhash, randomly seeded per process (as the projections).
@@ -354,6 +438,61 @@ impl Answers {
             states.clear();
         }
         states.insert(question, Arc::new(KeptState { text, version }));
+    }
+
+    /// The kept JSON dossier `question` asks for, with `as_of` and the log's point (its
+    /// position and hash then, which the dossier's `chain` shows) put in.
+    pub(crate) fn dossier(
+        &self,
+        question: &StateQuestion,
+        as_of: DateTime<Utc>,
+        log_position: u64,
+        log_hash: Option<&str>,
+    ) -> Option<String> {
+        let kept = self
+            .dossiers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .by_question
+            .get(question)
+            .cloned()?;
+        self.served.fetch_add(1, Ordering::Relaxed);
+        let instant = domain::event::format_instant(&as_of);
+        Some(kept.with(&instant, log_position, log_hash))
+    }
+
+    /// The JSON of `dossier`, the answer to `question`, kept for the next time (when its text
+    /// has its `as_of` and its log's point each in one place only).
+    pub(crate) fn keep_dossier(
+        &self,
+        question: StateQuestion,
+        mut dossier: projections::dossier::Dossier,
+    ) -> String {
+        self.rendered.fetch_add(1, Ordering::Relaxed);
+        let instant = domain::event::format_instant(&dossier.as_of);
+        let log_position = dossier.chain.log_position;
+        let log_hash = dossier.chain.log_hash.take();
+        dossier.chain.log_position = LOG_POSITION_HOLE;
+        dossier.chain.log_hash = Some(LOG_HASH_HOLE.to_owned());
+        let text = render::dossier(&dossier, render::Format::Json);
+        let Some(kept) = KeptDossier::around(&text, &instant) else {
+            dossier.chain.log_position = log_position;
+            dossier.chain.log_hash = log_hash;
+            return render::dossier(&dossier, render::Format::Json);
+        };
+        let answer = kept.with(&instant, log_position, log_hash.as_deref());
+        let mut dossiers = self
+            .dossiers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if dossiers.bytes + kept.bytes() > DOSSIER_BYTES_KEPT_MAX {
+            *dossiers = KeptDossiers::default();
+        }
+        dossiers.bytes += kept.bytes();
+        if let Some(replaced) = dossiers.by_question.insert(question, Arc::new(kept)) {
+            dossiers.bytes -= replaced.bytes();
+        }
+        answer
     }
 
     /// The JSON of the IVO worklist of `quarter`, counting days to `on` (default: the quarter's
@@ -567,6 +706,32 @@ mod tests {
         answers.json(question, at(1), || twice(at(1)));
         assert_eq!(answers.json(question, at(2), || twice(at(2))), twice(at(2)));
         assert_eq!(answers.counts(), (0, 2));
+    }
+
+    #[test]
+    fn a_dossier_is_kept_around_its_moment_and_log_point_in_that_order_only() {
+        let instant = "2026-12-07T20:00:00.000000Z";
+        let hash = json_text(&Some(LOG_HASH_HOLE));
+        let text = format!(
+            "{{\"as_of\": \"{instant}\", \"chain\": {{\"log_position\": {LOG_POSITION_HOLE}, \"log_hash\": {hash}}}}}"
+        );
+        let kept = KeptDossier::around(&text, instant).expect("kept");
+        assert_eq!(
+            kept.with("2027-01-01T00:00:00.000000Z", 42, Some("ab12")),
+            "{\"as_of\": \"2027-01-01T00:00:00.000000Z\", \"chain\": {\"log_position\": 42, \"log_hash\": \"ab12\"}}"
+        );
+        assert!(
+            kept.with(instant, 0, None)
+                .ends_with("\"log_position\": 0, \"log_hash\": null}}")
+        );
+        let twice = format!("{text} \"{instant}\"");
+        assert!(KeptDossier::around(&twice, instant).is_none());
+        let position_twice = format!("{text} {LOG_POSITION_HOLE}");
+        assert!(KeptDossier::around(&position_twice, instant).is_none());
+        let out_of_order =
+            format!("{{\"chain\": {LOG_POSITION_HOLE}, \"as_of\": \"{instant}\", {hash}}}");
+        assert!(KeptDossier::around(&out_of_order, instant).is_none());
+        assert!(KeptDossier::around(&text, "2027-01-01T00:00:00.000000Z").is_none());
     }
 
     #[test]

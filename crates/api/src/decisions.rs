@@ -499,13 +499,7 @@ pub async fn decision_state(
     state.authorize(&headers, Action::ReadState)?;
     let query = query_string(params)?.query(decision_id(&id)?)?;
     // A state kept for the same facts at the same date is the answer (crate::answers).
-    let (point, asked) = state
-        .with_projection(|p| {
-            let point = query::log_point(p, query.as_of);
-            let asked = StateQuestion::at(p, query.decision_id, point.0, query.on);
-            (point, asked)
-        })
-        .await?;
+    let (point, asked) = asked_at(&state, &query).await?;
     if let Some(asked) = &asked
         && let Some((text, version)) = state.answers.state(asked, query.as_of)
     {
@@ -532,6 +526,21 @@ pub async fn decision_state(
         state.answers.keep_state(asked, query.as_of, &text, version);
     }
     Ok(state_response(text, version))
+}
+
+/// The log's point at the query's moment (`query::log_point`), and the question a kept state
+/// or dossier answers there (`None` when the decision was not granted by then).
+async fn asked_at(
+    state: &AppState,
+    query: &DossierQuery,
+) -> Result<((u64, Option<String>), Option<StateQuestion>), ApiError> {
+    state
+        .with_projection(|p| {
+            let point = query::log_point(p, query.as_of);
+            let asked = StateQuestion::at(p, query.decision_id, point.0, query.on);
+            (point, asked)
+        })
+        .await
 }
 
 /// A decision's state in JSON, with its version as the `ETag`.
@@ -644,7 +653,12 @@ pub async fn dossier(
     let params = query_string(params)?;
     let format = format(params.format.as_deref())?;
     let query = params.query(decision_id(&id)?)?;
-    let (dossier, _) = read_dossier(&state, &query, true).await?;
+    let text = if format == render::Format::Json {
+        dossier_json(&state, &query).await?
+    } else {
+        let (dossier, _) = read_dossier(&state, &query, true).await?;
+        render::dossier(&dossier, format)
+    };
     state
         .access
         .record(
@@ -653,7 +667,29 @@ pub async fn dossier(
             format!("decision {} dossier", query.decision_id),
         )
         .await?;
-    Ok(rendered(render::dossier(&dossier, format), format))
+    Ok(rendered(text, format))
+}
+
+/// The decision's dossier in JSON: one kept for the same facts at the same date, with the
+/// query's moment and the log's point then put in (crate::answers), or one read, rendered and
+/// kept.
+async fn dossier_json(state: &AppState, query: &DossierQuery) -> Result<String, ApiError> {
+    let (point, asked) = asked_at(state, query).await?;
+    // The log's hash at a point before its head is read from the store with the dossier.
+    let known_point = point.1.is_some() || point.0 == 0;
+    if known_point
+        && let Some(asked) = &asked
+        && let Some(text) = state
+            .answers
+            .dossier(asked, query.as_of, point.0, point.1.as_deref())
+    {
+        return Ok(text);
+    }
+    let (dossier, _) = read_dossier_at(state, query, point, true).await?;
+    Ok(match asked {
+        Some(asked) => state.answers.keep_dossier(asked, dossier),
+        None => render::dossier(&dossier, render::Format::Json),
+    })
 }
 
 #[cfg(test)]

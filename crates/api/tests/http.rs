@@ -1036,19 +1036,36 @@ async fn state_as_of(server: &Running, decision: &str, as_of: &str) -> (String, 
     (response.text().await.expect("a body"), etag)
 }
 
+/// Records `previous`, then `replacing`, granted to replace it; returns two moments a second
+/// apart, after both (tomorrow).
+async fn replacing_decision(server: &Running, previous: &str, replacing: &str) -> [String; 2] {
+    server.create(previous).await;
+    let mut grant = granted(replacing, "2024-02-01");
+    grant["data"]["replaces"] = json!(previous);
+    let response = server.append(replacing, Some("0"), &grant).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
+    [later, later + chrono::Duration::seconds(1)]
+        .map(|m| m.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+}
+
+/// Records `decision`, at version 1, as executed.
+async fn execute(server: &Running, decision: &str) {
+    let executed = json!({
+        "type": "Verkställd",
+        "decision_id": decision,
+        "occurred_on": "2024-01-20",
+        "data": {},
+    });
+    let response = server.append(decision, Some("1"), &executed).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
 #[tokio::test]
 async fn a_kept_decision_state_is_the_one_rendered_afresh_and_follows_its_facts() {
     let mut server = Running::start().await;
-    let previous = decision(30);
-    let replacing = decision(31);
-    server.create(&previous).await;
-    let mut grant = granted(&replacing, "2024-02-01");
-    grant["data"]["replaces"] = json!(previous);
-    let response = server.append(&replacing, Some("0"), &grant).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let later = chrono::Utc::now() + chrono::Duration::days(1);
-    let moments = [later, later + chrono::Duration::seconds(1)]
-        .map(|m| m.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    let (previous, replacing) = (decision(30), decision(31));
+    let moments = replacing_decision(&server, &previous, &replacing).await;
 
     let before = report_answers(&server).await;
     let (rendered, _) = state_as_of(&server, &replacing, &moments[0]).await;
@@ -1070,18 +1087,91 @@ async fn a_kept_decision_state_is_the_one_rendered_afresh_and_follows_its_facts(
     assert_eq!(order.status(), StatusCode::CREATED);
     let (text, etag) = state_as_of(&server, &replacing, &moments[1]).await;
     assert_eq!(etag, "\"2\"", "{text}");
-    let executed = json!({
-        "type": "Verkställd",
-        "decision_id": previous,
-        "occurred_on": "2024-01-20",
-        "data": {},
-    });
-    let response = server.append(&previous, Some("1"), &executed).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    execute(&server, &previous).await;
     let (text, etag) = state_as_of(&server, &replacing, &moments[1]).await;
     assert_eq!(etag, "\"2\"");
     let state: Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(state["previous_not_executed"], false, "{state}");
+    server.stop().await;
+}
+
+/// The JSON dossier of `decision` as of `as_of`.
+async fn dossier_as_of(server: &Running, decision: &str, as_of: &str) -> String {
+    let path = format!("/v1/decisions/{decision}/dossier?format=json");
+    text_as_of(server, &path, as_of, Role::Reporter).await
+}
+
+/// The log's last position and its hash.
+async fn log_head(server: &Running) -> (u64, String) {
+    let page = server
+        .get_json("/v1/events?after=0&limit=1000", Role::Integrator)
+        .await;
+    let last = page["events"]
+        .as_array()
+        .and_then(|events| events.last())
+        .expect("an event");
+    let position = last["position"].as_u64().expect("a position");
+    (position, last["hash"].as_str().expect("a hash").to_owned())
+}
+
+#[tokio::test]
+async fn a_kept_dossier_is_the_one_rendered_afresh_with_the_log_point_of_its_moment() {
+    let mut server = Running::start().await;
+    let (previous, replacing) = (decision(40), decision(41));
+    let moments = replacing_decision(&server, &previous, &replacing).await;
+
+    let before = report_answers(&server).await;
+    let rendered = dossier_as_of(&server, &replacing, &moments[0]).await;
+    let kept = dossier_as_of(&server, &replacing, &moments[1]).await;
+    assert_eq!(
+        report_answers(&server).await,
+        (before.0 + 1, before.1 + 1),
+        "the second dossier is the kept one"
+    );
+    assert_eq!(kept, rendered.replace(&moments[0], &moments[1]));
+    let dossier: Value = serde_json::from_str(&kept).expect("JSON");
+    let (position, hash) = log_head(&server).await;
+    assert_eq!(
+        (
+            &dossier["chain"]["log_position"],
+            &dossier["chain"]["log_hash"]
+        ),
+        (&json!(position), &json!(hash)),
+        "{dossier}"
+    );
+
+    // Another decision's append moves the log but not this dossier's facts: the kept text,
+    // with the log's new point in its chain.
+    server.create(&decision(42)).await;
+    let moved = dossier_as_of(&server, &replacing, &moments[1]).await;
+    assert_eq!(report_answers(&server).await, (before.0 + 2, before.1 + 1));
+    let (position, hash) = log_head(&server).await;
+    let mut expected = dossier.clone();
+    expected["chain"]["log_position"] = json!(position);
+    expected["chain"]["log_hash"] = json!(hash);
+    assert_eq!(
+        serde_json::from_str::<Value>(&moved).expect("JSON"),
+        expected
+    );
+    assert_ne!(moved, kept);
+
+    // A fact of the decision it replaces changes it: rendered afresh.
+    execute(&server, &previous).await;
+    let text = dossier_as_of(&server, &replacing, &moments[1]).await;
+    assert_eq!(report_answers(&server).await, (before.0 + 2, before.1 + 2));
+    let dossier: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(
+        (
+            &dossier["decision"]["previous_not_executed"],
+            &expected["decision"]["previous_not_executed"]
+        ),
+        (&json!(false), &json!(true)),
+        "{dossier}"
+    );
+    assert_eq!(
+        dossier["chain"]["log_position"],
+        json!(log_head(&server).await.0)
+    );
     server.stop().await;
 }
 
