@@ -33,11 +33,18 @@
 //! date days are counted to. A dossier shows two more values that other questions of the same
 //! facts do not share, the log's position and hash it was drawn from (its `chain`); it is kept
 //! as the text around them and its `as_of`, and served with all three put back.
+//!
+//! A decision's events (the JSON of `GET /v1/decisions/{id}/events`) show no `as_of` and no
+//! log point: they are kept whole under an [`EventsQuestion`], the facts known at the position
+//! (one a stream event) and whether the role sees protected identity numbers.
+//!
+//! Every read of personal data is still written to the access log, kept answer or not.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{DecisionId, Quarter};
 use projections::open_cases::OpenCases;
@@ -154,6 +161,46 @@ impl StateQuestion {
     }
 }
 
+/// A decision's events as a role sees them, asked at a position: the decision, its grant's
+/// position and how many of its facts were known then (one a stream event, so its events then),
+/// and whether the role sees protected identity numbers (`crate::masking`). The JSON of the
+/// events is a function of these alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct EventsQuestion {
+    decision: DecisionId,
+    facts: (u64, usize),
+    unmasked: bool,
+}
+
+impl EventsQuestion {
+    /// The question about `decision`'s events at `position`, as a role that sees protected
+    /// numbers (`unmasked`) or not; `None` when the decision was not granted by then.
+    pub(crate) fn at(
+        projection: &Projection,
+        decision: DecisionId,
+        position: u64,
+        unmasked: bool,
+    ) -> Option<EventsQuestion> {
+        let facts = projection.decision(decision)?;
+        if facts.grant.position > position {
+            return None;
+        }
+        Some(EventsQuestion {
+            decision,
+            facts: (
+                facts.grant.position,
+                known(facts, position, projection.head()),
+            ),
+            unmasked,
+        })
+    }
+
+    /// The stream's version the question names: how many events it had then.
+    pub(crate) fn version(&self) -> u64 {
+        self.facts.1 as u64
+    }
+}
+
 /// A kept decision state and its stream version.
 #[derive(Debug)]
 struct KeptState {
@@ -161,8 +208,8 @@ struct KeptState {
     version: u64,
 }
 
-/// Bytes of dossier texts kept at most (beyond, all are forgotten).
-pub const DOSSIER_BYTES_KEPT_MAX: usize = 32 << 20;
+/// Bytes of dossier texts, and of event texts, each kept at most (beyond, all are forgotten).
+pub const TEXT_BYTES_KEPT_MAX: usize = 32 << 20;
 
 /// Rendered in place of the log's position in a dossier's `chain`, to find where it goes.
 const LOG_POSITION_HOLE: u64 = 9_090_909_090_909_090_909;
@@ -240,14 +287,51 @@ pub(crate) struct Answers {
     open_cases: DecisionTexts<NaiveDate>,
     worklist: DecisionTexts<(Quarter, NaiveDate)>,
     states: Mutex<HashMap<StateQuestion, Arc<KeptState>, IdHasher>>,
-    dossiers: Mutex<KeptDossiers>,
+    dossiers: Mutex<KeptTexts<StateQuestion, KeptDossier>>,
+    events: Mutex<KeptTexts<EventsQuestion, Bytes>>,
 }
 
-/// The kept dossiers and the bytes of their texts.
-#[derive(Debug, Default)]
-struct KeptDossiers {
-    by_question: HashMap<StateQuestion, Arc<KeptDossier>, IdHasher>,
+/// Texts kept by question, at most [`TEXT_BYTES_KEPT_MAX`] bytes of them (beyond, all are
+/// forgotten).
+#[derive(Debug)]
+struct KeptTexts<Q, T> {
+    by_question: HashMap<Q, (Arc<T>, usize), IdHasher>,
     bytes: usize,
+}
+
+impl<Q, T> Default for KeptTexts<Q, T> {
+    fn default() -> KeptTexts<Q, T> {
+        KeptTexts {
+            by_question: HashMap::default(),
+            bytes: 0,
+        }
+    }
+}
+
+impl<Q: std::hash::Hash + Eq, T> KeptTexts<Q, T> {
+    fn get(&self, question: &Q) -> Option<Arc<T>> {
+        self.by_question
+            .get(question)
+            .map(|(kept, _)| Arc::clone(kept))
+    }
+
+    /// Keeps `text`, of `bytes` bytes, as the answer to `question`.
+    fn keep(&mut self, question: Q, text: T, bytes: usize) {
+        if self.bytes + bytes > TEXT_BYTES_KEPT_MAX {
+            *self = KeptTexts::default();
+        }
+        self.bytes += bytes;
+        if let Some((_, replaced)) = self.by_question.insert(question, (Arc::new(text), bytes)) {
+            self.bytes -= replaced;
+        }
+    }
+}
+
+/// Locks `mutex`, whose data holds no invariant a panic could break mid-way.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// How kept states are found: foldhash, randomly seeded per process (as the projections).
@@ -405,12 +489,7 @@ impl Answers {
         question: &StateQuestion,
         as_of: DateTime<Utc>,
     ) -> Option<(String, u64)> {
-        let kept = self
-            .states
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(question)
-            .cloned()?;
+        let kept = lock(&self.states).get(question).cloned()?;
         self.served.fetch_add(1, Ordering::Relaxed);
         let instant = domain::event::format_instant(&as_of);
         Some((kept.text.with(&instant), kept.version))
@@ -430,10 +509,7 @@ impl Answers {
         let Some(text) = Kept::around(text, &instant) else {
             return;
         };
-        let mut states = self
-            .states
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut states = lock(&self.states);
         if states.len() >= STATES_KEPT_MAX {
             states.clear();
         }
@@ -449,13 +525,7 @@ impl Answers {
         log_position: u64,
         log_hash: Option<&str>,
     ) -> Option<String> {
-        let kept = self
-            .dossiers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .by_question
-            .get(question)
-            .cloned()?;
+        let kept = lock(&self.dossiers).get(question)?;
         self.served.fetch_add(1, Ordering::Relaxed);
         let instant = domain::event::format_instant(&as_of);
         Some(kept.with(&instant, log_position, log_hash))
@@ -481,18 +551,25 @@ impl Answers {
             return render::dossier(&dossier, render::Format::Json);
         };
         let answer = kept.with(&instant, log_position, log_hash.as_deref());
-        let mut dossiers = self
-            .dossiers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if dossiers.bytes + kept.bytes() > DOSSIER_BYTES_KEPT_MAX {
-            *dossiers = KeptDossiers::default();
-        }
-        dossiers.bytes += kept.bytes();
-        if let Some(replaced) = dossiers.by_question.insert(question, Arc::new(kept)) {
-            dossiers.bytes -= replaced.bytes();
-        }
+        let bytes = kept.bytes();
+        lock(&self.dossiers).keep(question, kept, bytes);
         answer
+    }
+
+    /// The kept JSON of the events `question` asks for.
+    pub(crate) fn events(&self, question: &EventsQuestion) -> Option<Bytes> {
+        let kept = lock(&self.events).get(question)?;
+        self.served.fetch_add(1, Ordering::Relaxed);
+        Some(Bytes::clone(&kept))
+    }
+
+    /// Keeps `text`, the JSON of the events `question` asks for, if it holds exactly the
+    /// events the question names (its `version` is their count).
+    pub(crate) fn keep_events(&self, question: EventsQuestion, text: &Bytes, version: u64) {
+        self.rendered.fetch_add(1, Ordering::Relaxed);
+        if version == question.version() {
+            lock(&self.events).keep(question, Bytes::clone(text), text.len());
+        }
     }
 
     /// The JSON of the IVO worklist of `quarter`, counting days to `on` (default: the quarter's

@@ -23,8 +23,8 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::answers::StateQuestion;
-use crate::auth::Action;
+use crate::answers::{EventsQuestion, StateQuestion};
+use crate::auth::{Action, Caller};
 use crate::problem::{ApiError, FieldProblem};
 use crate::query::{self, DossierQuery};
 use crate::reports::{
@@ -589,6 +589,57 @@ pub async fn decision_events(
 ) -> Result<Response, ApiError> {
     let caller = state.authorize(&headers, Action::ReadStream)?;
     let query = query_string(params)?.query(decision_id(&id)?)?;
+    // Events kept for the same facts, as a role that sees as much, are the answer
+    // (crate::answers).
+    let unmasked = caller.role.may(Action::ReadProtected);
+    let asked = state
+        .with_projection(|p| {
+            let position = p.position_as_of(query.as_of);
+            EventsQuestion::at(p, query.decision_id, position, unmasked)
+        })
+        .await?;
+    let kept = asked.as_ref().and_then(|asked| {
+        let text = state.answers.events(asked)?;
+        Some((text, asked.version()))
+    });
+    let (text, version) = match kept {
+        Some(kept) => kept,
+        None => {
+            let (text, version) = read_events_json(&state, &caller, &query).await?;
+            if let Some(asked) = asked {
+                state.answers.keep_events(asked, &text, version);
+            }
+            (text, version)
+        }
+    };
+    state
+        .access
+        .record(
+            &caller,
+            Action::ReadStream,
+            format!("decision {} events", query.decision_id),
+        )
+        .await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::ETAG, etag(version)),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// The JSON of the decision's events as of the query's moment, as `caller` may see them, read
+/// from the store, and their count (the stream's version then).
+async fn read_events_json(
+    state: &AppState,
+    caller: &Caller,
+    query: &DossierQuery,
+) -> Result<(Bytes, u64), ApiError> {
     let lines = state
         .store
         .read_stream_lines(query.decision_id, Some(query.as_of))
@@ -605,28 +656,20 @@ pub async fn decision_events(
     let version = lines.len() as u64;
     let seen = lines
         .iter()
-        .map(|(_, line)| crate::masking::as_seen_by(&caller, line))
+        .map(|(_, line)| crate::masking::as_seen_by(caller, line))
         .collect::<Result<Vec<_>, _>>()?;
     let events = seen
         .iter()
         .map(|line| serde_json::from_slice::<&RawValue>(line))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal(&e))?;
-    state
-        .access
-        .record(
-            &caller,
-            Action::ReadStream,
-            format!("decision {} events", query.decision_id),
-        )
-        .await?;
-    let mut response = json(&StreamBody {
+    let text = serde_json::to_vec(&StreamBody {
         decision_id: query.decision_id,
         version,
         events,
-    });
-    response.headers_mut().insert(header::ETAG, etag(version));
-    Ok(response)
+    })
+    .map_err(|e| ApiError::internal(&e))?;
+    Ok((Bytes::from(text), version))
 }
 
 /// One decision's whole record for a yttrande (spec §7), as of a moment.

@@ -63,7 +63,7 @@ impl Metrics {
     }
 
     /// The exposition text, with the log's and the projection's heads and the report answers,
-    /// decision states and dossiers served from those kept and rendered afresh.
+    /// decision states, dossiers and decision events served from those kept and rendered afresh.
     pub fn render(
         &self,
         log_head: u64,
@@ -129,8 +129,8 @@ impl Metrics {
         let counter = "verkstall_report_answers_total";
         let _ = writeln!(
             text,
-            "# HELP {counter} Report answers, decision states and dossiers in JSON, served from \
-             those kept (kept) or rendered afresh (rendered)."
+            "# HELP {counter} Report answers, decision states, dossiers and decision events in \
+             JSON, served from those kept (kept) or rendered afresh (rendered)."
         );
         let _ = writeln!(text, "# TYPE {counter} counter");
         let _ = writeln!(text, "{counter}{{source=\"kept\"}} {}", answers.0);

@@ -1026,7 +1026,12 @@ async fn state_as_of(server: &Running, decision: &str, as_of: &str) -> (String, 
         "/v1/decisions/{decision}?as_of={}",
         as_of.replace('+', "%2B")
     );
-    let response = server.get(&path, Role::Registrar).await;
+    text_and_etag(server, &path, Role::Registrar).await
+}
+
+/// The text and `ETag` of a 200 answer to `path`, asked as `role`.
+async fn text_and_etag(server: &Running, path: &str, role: Role) -> (String, String) {
+    let response = server.get(path, role).await;
     assert_eq!(response.status(), StatusCode::OK);
     let etag = response
         .headers()
@@ -1172,6 +1177,55 @@ async fn a_kept_dossier_is_the_one_rendered_afresh_with_the_log_point_of_its_mom
         dossier["chain"]["log_position"],
         json!(log_head(&server).await.0)
     );
+    server.stop().await;
+}
+
+/// The events of `decision` read by an auditor (as of `as_of`, if given): the text and `ETag`.
+async fn events_of(server: &Running, decision: &str, as_of: Option<&str>) -> (String, String) {
+    let mut path = format!("/v1/decisions/{decision}/events");
+    if let Some(as_of) = as_of {
+        path = format!("{path}?as_of={}", as_of.replace('+', "%2B"));
+    }
+    text_and_etag(server, &path, Role::Auditor).await
+}
+
+#[tokio::test]
+async fn kept_events_are_the_ones_read_afresh_and_follow_the_stream() {
+    let mut server = Running::start().await;
+    let id = decision(50);
+    server.create(&id).await;
+    let before = report_answers(&server).await;
+    let (read, etag) = events_of(&server, &id, None).await;
+    let between = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let (kept, kept_etag) = events_of(&server, &id, None).await;
+    assert_eq!(
+        report_answers(&server).await,
+        (before.0 + 1, before.1 + 1),
+        "the second read is the kept one"
+    );
+    assert_eq!((&kept, &kept_etag), (&read, &etag));
+    assert_eq!(etag, "\"1\"");
+
+    let response = server
+        .append(&id, Some("1"), &order(&id, "2024-01-20"))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (now, now_etag) = events_of(&server, &id, None).await;
+    assert_eq!(now_etag, "\"2\"");
+    let events: Value = serde_json::from_str(&now).expect("JSON");
+    assert_eq!(events["events"][1]["type"], "OrderSent", "{events}");
+    assert_eq!(report_answers(&server).await.1, before.1 + 2, "read afresh");
+    // As of a moment before the append: the first version, kept.
+    let (then, then_etag) = events_of(&server, &id, Some(&between)).await;
+    assert_eq!((then, then_etag), (read, etag));
+    assert_eq!(report_answers(&server).await, (before.0 + 2, before.1 + 2));
+    let unknown = server
+        .get(
+            &format!("/v1/decisions/{}/events", decision(51)),
+            Role::Auditor,
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     server.stop().await;
 }
 
