@@ -103,6 +103,7 @@ impl EmbeddedStore {
             head_tx,
             stopped: std::sync::OnceLock::new(),
             index: std::sync::RwLock::new(index),
+            recent: crate::recent::RecentLines::default(),
         });
         let (commands, receiver) = mpsc::channel(writer::QUEUE_REQUESTS_MAX);
         let writer = writer::spawn(Arc::clone(&shared), clock, tail, anchor, receiver, tuning)

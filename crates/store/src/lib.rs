@@ -31,6 +31,7 @@ mod index_tail;
 mod layout;
 #[cfg(test)]
 mod model_tests;
+mod recent;
 mod recovery;
 pub mod staging;
 pub mod subscription;

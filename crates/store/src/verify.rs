@@ -20,7 +20,7 @@ use crate::index_tail;
 use crate::layout::{
     EVENT_IDS, EVENTS, HEAD_KEY, META, Tail, decode_u64, position_key, read_stream_entry,
 };
-use crate::writer::read_stream_from;
+use crate::writer::read_stream_stored;
 
 /// Events read per page while verifying.
 const VERIFY_PAGE_EVENTS: usize = 4096;
@@ -162,7 +162,7 @@ impl EmbeddedStore {
         // The §6 rules, stream by stream, as they stand.
         let decisions: HashSet<DecisionId> = versions.keys().copied().collect();
         for &decision_id in versions.keys() {
-            let stream = read_stream_from(shared, decision_id, total)?;
+            let stream = read_stream_stored(shared, decision_id, total)?;
             if let Some(misplaced) = (1..)
                 .zip(&stream)
                 .find(|(version, event)| {

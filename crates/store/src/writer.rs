@@ -51,6 +51,7 @@ use crate::layout::{
     CHECKPOINTS, EVENT_IDS, EVENTS, HEAD_KEY, META, STREAMS, Tail, decode_u64, position_key,
     read_stream_no, stream_key,
 };
+use crate::recent::{self, RecentLines};
 use crate::staging::{self, Request, Row};
 
 /// Requests waiting for the writer, at most.
@@ -128,6 +129,8 @@ pub(crate) struct Shared {
     pub stopped: std::sync::OnceLock<String>,
     /// The index entries of the events above `meta/indexed` (`index_tail`).
     pub index: RwLock<IndexTail>,
+    /// The lines of the newest appended events (`recent`).
+    pub recent: RecentLines,
 }
 
 impl Shared {
@@ -328,8 +331,13 @@ impl Commits {
             tail,
             entries,
             owed,
-            import: _,
+            import,
         } = group;
+        let lines = if import {
+            Vec::new()
+        } else {
+            recent::lines_of(&batch)
+        };
         batch.put(META, HEAD_KEY.to_vec(), tail.encode());
         index_tail::read(&self.shared.index).record_in(&mut batch);
         // Answered as soon as the batch is durable, while the key-value layer applies it: the
@@ -343,6 +351,11 @@ impl Commits {
         if let Err(error) = committed {
             // Answered already if it was durable: the next opening replays it.
             return self.fail(&StoreError::Kv(error), owed.unwrap_or_default());
+        }
+        if import {
+            self.shared.recent.forget();
+        } else {
+            self.shared.recent.keep(lines);
         }
         // Before the head moves: a reader that sees the group's events finds their entries.
         let mut index = index_tail::write(&self.shared.index);
@@ -1247,7 +1260,82 @@ pub(crate) fn read_stream_from(
     limit: u64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
     let positions = stream_positions(shared, decision_id, limit)?;
+    positions
+        .iter()
+        .zip(lines_at(shared, &positions)?)
+        .map(|(&position, line)| decode_stored_line(position, &line))
+        .collect()
+}
+
+/// [`read_stream_from`], every line read from the key-value layer (none taken from those kept
+/// in memory): what `verify` checks is what is stored.
+pub(crate) fn read_stream_stored(
+    shared: &Shared,
+    decision_id: DecisionId,
+    limit: u64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let positions = stream_positions(shared, decision_id, limit)?;
     read_events(shared.kv.as_ref(), &positions)
+}
+
+/// A stored event's line: kept among the newest (`recent`), or read.
+enum Line {
+    Kept(Arc<[u8]>),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for Line {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Line::Kept(line) => line,
+            Line::Read(line) => line,
+        }
+    }
+}
+
+impl Line {
+    fn into_vec(self) -> Vec<u8> {
+        match self {
+            Line::Kept(line) => line.to_vec(),
+            Line::Read(line) => line,
+        }
+    }
+}
+
+/// The lines at `positions` (each committed), in that order: those kept among the newest
+/// appended ([`Shared::recent`]), the others read from the key-value layer in one go.
+fn lines_at(shared: &Shared, positions: &[u64]) -> Result<Vec<Line>, StoreError> {
+    let kept = shared.recent.get(positions);
+    let missing: Vec<[u8; 8]> = positions
+        .iter()
+        .zip(&kept)
+        .filter(|(_, line)| line.is_none())
+        .map(|(&p, _)| position_key(p))
+        .collect();
+    let keys: Vec<&[u8]> = missing.iter().map(|k| k.as_slice()).collect();
+    let mut read = if keys.is_empty() {
+        Vec::new()
+    } else {
+        shared.kv.get_many(EVENTS, &keys)?
+    }
+    .into_iter();
+    positions
+        .iter()
+        .zip(kept)
+        .map(|(&position, kept)| match kept {
+            Some(line) => Ok(Line::Kept(line)),
+            None => read
+                .next()
+                .flatten()
+                .map(Line::Read)
+                .ok_or_else(|| StoreError::Corrupt {
+                    position,
+                    detail: "an index names this position, but no event is stored there".into(),
+                }),
+        })
+        .collect()
 }
 
 /// The positions of a decision's committed events in version order, up to position `limit`:
@@ -1312,19 +1400,12 @@ pub(crate) fn read_stream_lines(
     limit: u64,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-    let kv = shared.kv.as_ref();
     let positions = stream_positions(shared, decision_id, limit)?;
     if positions.is_empty() {
         return Ok(Vec::new());
     }
-    let keys: Vec<_> = positions.iter().map(|&p| position_key(p)).collect();
-    let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
     let mut lines = Vec::with_capacity(positions.len());
-    for (&position, line) in positions.iter().zip(kv.get_many(EVENTS, &keys)?) {
-        let line = line.ok_or_else(|| StoreError::Corrupt {
-            position,
-            detail: "an index names this position, but no event is stored there".into(),
-        })?;
+    for (&position, line) in positions.iter().zip(lines_at(shared, &positions)?) {
         let Envelope {
             decision_id: event_decision,
             version,
@@ -1344,7 +1425,7 @@ pub(crate) fn read_stream_lines(
         if as_of.is_some_and(|as_of| recorded_at > as_of) {
             break;
         }
-        lines.push((position, line));
+        lines.push((position, line.into_vec()));
     }
     Ok(lines)
 }
@@ -1607,6 +1688,7 @@ mod tests {
             head_tx,
             stopped: std::sync::OnceLock::new(),
             index: RwLock::new(IndexTail::default()),
+            recent: RecentLines::default(),
         });
         let anchor = Anchor::open(dir).expect("anchor");
         let (commands, receiver) = mpsc::channel(QUEUE_REQUESTS_MAX);
@@ -1667,6 +1749,23 @@ mod tests {
             kv.commit(batch).expect("tampered");
         };
         let a_second = line_of(4);
+        let kept: Vec<Option<Vec<u8>>> = shared
+            .recent
+            .get(&[1, 4])
+            .into_iter()
+            .map(|line| line.map(|l| l.to_vec()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                Some(line_of(1).into_bytes()),
+                Some(a_second.clone().into_bytes())
+            ],
+            "each append's lines are kept as stored"
+        );
+        // What is checked is what the key-value layer holds, not the lines kept in memory
+        // since their append (`recent`), which tampering beneath the store does not change.
+        shared.recent.forget();
         // b's second event (version 2, as a's there), saying it is at position 4, where a's
         // second event is.
         put(
