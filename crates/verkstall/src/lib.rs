@@ -16,6 +16,7 @@ mod import_cmd;
 mod migrate_cmd;
 mod progress;
 mod report_cmd;
+pub mod scheduling;
 mod serve_cmd;
 mod token_cmd;
 mod verify_cmd;
@@ -202,7 +203,7 @@ fn dispatch(
         Command::Dossier(args) => report_cmd::run_dossier(&args, location, out, progress),
         Command::Rebuild => report_cmd::run_rebuild(location, out, progress),
         Command::Demo(args) => demo_cmd::run(&args, location, out, progress),
-        Command::Serve(args) => serve_cmd::run(&args, location, out),
+        Command::Serve(args) => serve_cmd::run(&args, location, out, err),
         Command::Token(command) => token_cmd::run(&command, location, out),
         Command::AccessLog => token_cmd::run_access_log(location, out),
         Command::Migrate(args) => migrate_cmd::run(&args, location, out, progress),

@@ -13,6 +13,7 @@ use anyhow::Context;
 
 use crate::data::Location;
 use crate::exit::CliError;
+use crate::scheduling::Scheduling;
 
 /// Where `serve` listens unless told otherwise: this machine only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -23,10 +24,30 @@ pub struct ServeArgs {
     /// The address to listen on (port 0: any free port, printed when listening).
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
     addr: SocketAddr,
+    /// How Linux schedules the server's threads: `batch` (SCHED_BATCH: a thread woken by
+    /// another does not preempt the one running, which saves a context switch per hand-over
+    /// between the server's threads) or `normal` (SCHED_OTHER). Both at nice 0, neither needs
+    /// a privilege.
+    #[arg(long, value_enum, default_value_t = Scheduling::Batch)]
+    scheduling: Scheduling,
 }
 
 /// Runs `verkstall serve`.
-pub fn run(args: &ServeArgs, location: &Location, out: &mut dyn Write) -> Result<(), CliError> {
+pub fn run(
+    args: &ServeArgs,
+    location: &Location,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
+    // Before the runtime and the store start their threads, which take the policy.
+    if let Err(e) = args.scheduling.apply() {
+        writeln!(
+            err,
+            "verkstall: warning: cannot run the server's threads as --scheduling {} ({e}); \
+             they run as the operating system schedules them",
+            args.scheduling.as_str()
+        )?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bench_common::args::{Checked, number, positive};
 use clap::Parser;
+use verkstall::scheduling::Scheduling;
 
 use crate::workload::{Kind, READ_WEIGHTS};
 
@@ -69,6 +70,14 @@ pub struct Args {
     /// Threads of the load generator.
     #[arg(long, value_parser = positive::<usize>, default_value = "1")]
     pub client_threads: usize,
+    /// How Linux schedules the load generator's threads. `batch` (SCHED_BATCH): answers
+    /// arriving do not make it preempt the server it shares the cores with, as a load generator
+    /// on another machine would not.
+    #[arg(long, value_enum, default_value_t = Scheduling::Batch)]
+    pub client_scheduling: Scheduling,
+    /// How a server started here schedules its threads: `verkstall serve --scheduling`.
+    #[arg(long, value_enum, default_value_t = Scheduling::Batch)]
+    pub server_scheduling: Scheduling,
     /// Percent of requests that are reads.
     #[arg(
         long,

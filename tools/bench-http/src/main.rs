@@ -77,7 +77,11 @@ fn run(args: &Args) -> Result<bool, String> {
                 "bench-http: filling a demo municipality of {} decisions and starting `verkstall serve` …",
                 args.decisions
             );
-            Some(server::start(args.dir.as_deref(), args.decisions)?)
+            Some(server::start(
+                args.dir.as_deref(),
+                args.decisions,
+                args.server_scheduling,
+            )?)
         }
     };
     let (authority, registrar, reader) = match (&started, &args.url) {
@@ -89,6 +93,13 @@ fn run(args: &Args) -> Result<bool, String> {
         ),
         (None, None) => unreachable!("a server is started when no --url is given"),
     };
+    // Before the runtime starts its threads, which take the policy.
+    args.client_scheduling.apply().map_err(|e| {
+        format!(
+            "cannot run the load generator as --client-scheduling {}: {e}",
+            args.client_scheduling.as_str()
+        )
+    })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.client_threads)
         .enable_all()
@@ -100,7 +111,8 @@ fn run(args: &Args) -> Result<bool, String> {
     let load_after = bench_common::machine::load_average();
     let server_line = match &started {
         Some(s) => format!(
-            "`verkstall serve` started by the tool (a child process, redb), tokens of roles registrar and auditor; `verkstall demo` said: {}",
+            "`verkstall serve --scheduling {}` started by the tool (a child process, redb), tokens of roles registrar and auditor; `verkstall demo` said: {}",
+            args.server_scheduling.as_str(),
             s.demo
         ),
         None => format!("`http://{authority}`, already running"),
@@ -292,7 +304,7 @@ fn header(args: &Args, server: &str, measured: &Measured, before: &str, after: &
          {server_cpu}the load generator {tool_cores:.2} cores, other processes {other_cores:.2} cores\n\
          - Server: {server}\n\
          - Load: {} clients, each one keep-alive HTTP/1.1 connection with one request at a time, on a {}-thread \
-         load generator in the same machine; {} % reads (weights: {}), the rest appends (new decisions, and follow-up events on each client's own decisions with \
+         load generator in the same machine (scheduled `{}`); {} % reads (weights: {}), the rest appends (new decisions, and follow-up events on each client's own decisions with \
          `If-Match` at the exact version); reads of single decisions over {} decisions found before the run and the \
          client's own; {} open cases before the run, {} after it\n\
          - Measured: {span} after a {:.1} s warm-up that is not counted ({:.2} s to the last counted answer); \
@@ -302,6 +314,7 @@ fn header(args: &Args, server: &str, measured: &Measured, before: &str, after: &
         machine::describe(),
         args.connections,
         args.client_threads,
+        args.client_scheduling.as_str(),
         args.read_percent,
         args.read_mix
             .iter()

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use verkstall::scheduling::Scheduling;
+
 /// The first argument that makes this binary run the `verkstall` command line.
 pub const CHILD_MODE: &str = "verkstall";
 /// How long the server may take to shut down gracefully before it is killed.
@@ -63,7 +65,11 @@ fn base(dir: Option<&Path>) -> PathBuf {
 }
 
 /// Fills a demo municipality of `decisions` decisions, makes the tokens, starts the server.
-pub fn start(dir: Option<&Path>, decisions: u32) -> Result<Started, String> {
+pub fn start(
+    dir: Option<&Path>,
+    decisions: u32,
+    scheduling: Scheduling,
+) -> Result<Started, String> {
     let base = base(dir);
     let root = tempfile::Builder::new()
         .prefix("bench-http-")
@@ -105,6 +111,8 @@ pub fn start(dir: Option<&Path>, decisions: u32) -> Result<Started, String> {
             "serve",
             "--addr",
             "127.0.0.1:0",
+            "--scheduling",
+            scheduling.as_str(),
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
