@@ -7,7 +7,7 @@
 //! that is dear: measured on two cores under issue 5's mixed load, the server's threads under
 //! `SCHED_BATCH` (woken threads wait for the running one to block or use up its slice, nothing
 //! else changes: no privilege is needed, no priority changes, nothing starves) took 50 µs of CPU
-//! a request against 59 µs, and served 9–17 % more requests at the same or a lower p99
+//! a request against 59 µs, and served 12–15 % more requests at the same or a lower p99
 //! (`tools/bench-http/results/2026-12-07.md`).
 //!
 //! A thread takes the policy of the thread that starts it, so setting it on the thread that
