@@ -36,7 +36,9 @@
 //!
 //! A decision's events (the JSON of `GET /v1/decisions/{id}/events`) show no `as_of` and no
 //! log point: they are kept whole under an [`EventsQuestion`], the facts known at the position
-//! (one a stream event) and whether the role sees protected identity numbers.
+//! (one a stream event) and whether the role sees protected identity numbers. They are read from
+//! the store, not from the projection, so a projection still folding is not waited for: the
+//! events are then read afresh, and neither served from nor kept among those kept.
 //!
 //! Every read of personal data is still written to the access log, kept answer or not.
 

@@ -590,14 +590,16 @@ pub async fn decision_events(
     let caller = state.authorize(&headers, Action::ReadStream)?;
     let query = query_string(params)?.query(decision_id(&id)?)?;
     // Events kept for the same facts, as a role that sees as much, are the answer
-    // (crate::answers).
+    // (crate::answers). The events are read from the store, so a projection still folding
+    // (after a restart, say) is not waited for: they are then read afresh.
     let unmasked = caller.role.may(Action::ReadProtected);
     let asked = state
-        .with_projection(|p| {
+        .with_current_projection(|p| {
             let position = p.position_as_of(query.as_of);
             EventsQuestion::at(p, query.decision_id, position, unmasked)
         })
-        .await?;
+        .await?
+        .flatten();
     let kept = asked.as_ref().and_then(|asked| {
         let text = state.answers.events(asked)?;
         Some((text, asked.version()))
