@@ -503,7 +503,7 @@ pub async fn decision_state(
     if let Some(asked) = &asked
         && let Some((text, version)) = state.answers.state(asked, query.as_of)
     {
-        return Ok(state_response(text, version));
+        return Ok(json_with_version(text, version));
     }
     let (dossier, version) = read_dossier_at(&state, &query, point, false).await?;
     let body = DecisionState {
@@ -525,7 +525,7 @@ pub async fn decision_state(
     if let Some(asked) = asked {
         state.answers.keep_state(asked, query.as_of, &text, version);
     }
-    Ok(state_response(text, version))
+    Ok(json_with_version(text, version))
 }
 
 /// The log's point at the query's moment (`query::log_point`), and the question a kept state
@@ -543,8 +543,8 @@ async fn asked_at(
         .await
 }
 
-/// A decision's state in JSON, with its version as the `ETag`.
-fn state_response(text: String, version: u64) -> Response {
+/// A decision's state or its events in JSON, with the stream's version as the `ETag`.
+fn json_with_version(text: impl Into<axum::body::Body>, version: u64) -> Response {
     (
         [
             (
@@ -553,7 +553,7 @@ fn state_response(text: String, version: u64) -> Response {
             ),
             (header::ETAG, etag(version)),
         ],
-        text,
+        text.into(),
     )
         .into_response()
 }
@@ -622,17 +622,7 @@ pub async fn decision_events(
             format!("decision {} events", query.decision_id),
         )
         .await?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-            (header::ETAG, etag(version)),
-        ],
-        text,
-    )
-        .into_response())
+    Ok(json_with_version(text, version))
 }
 
 /// The JSON of the decision's events as of the query's moment, as `caller` may see them, read

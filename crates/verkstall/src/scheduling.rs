@@ -11,7 +11,9 @@
 //! (`tools/bench-http/results/2026-12-07.md`).
 //!
 //! A thread takes the policy of the thread that starts it, so setting it on the thread that
-//! builds the runtime, before it does, sets it on every thread of the server. Elsewhere than on
+//! builds the runtime, before it does, sets it on every thread of the server. A server started
+//! at a nice value other than 0 keeps it, and its policy: setting the policy would reset the
+//! nice value, so `serve` says so on stderr and goes on. Elsewhere than on
 //! Linux there is nothing to set.
 
 /// How the server's threads are scheduled.
@@ -32,13 +34,24 @@ impl Scheduling {
         }
     }
 
-    /// Puts the calling thread under this policy, at nice 0 (and so every thread it starts
-    /// from now on).
+    /// Puts the calling thread under this policy (and so every thread it starts from now on).
+    ///
+    /// The call that sets the policy also sets the thread's nice value, to 0: a thread at any
+    /// other nice value (an operator's `nice -n 10`, systemd's `Nice=`) is left as it is, and
+    /// the error says so, rather than have its nice value changed behind the operator's back.
     ///
     /// # Errors
-    /// The operating system's, where it refuses the policy.
+    /// The thread runs at a nice value other than 0, or the operating system refuses the policy.
     #[cfg(target_os = "linux")]
     pub fn apply(self) -> Result<(), String> {
+        let nice = rustix::process::getpriority_process(None)
+            .map_err(|e| format!("cannot read the thread's nice value: {e}"))?;
+        if nice != 0 {
+            return Err(format!(
+                "it runs at nice {nice}, and setting its scheduling policy would set that to 0; \
+                 its policy is left as it is"
+            ));
+        }
         use thread_priority::{
             NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityOsValue,
             ThreadSchedulePolicy, set_thread_priority_and_policy, thread_native_id,
@@ -85,6 +98,23 @@ mod tests {
             assert_eq!(started, batch, "inherited");
             Scheduling::Normal.apply().expect("back to SCHED_OTHER");
             assert_eq!(policy(), other);
+        })
+        .join()
+        .expect("no panic");
+    }
+
+    #[test]
+    fn a_thread_at_another_nice_value_is_left_as_it_is() {
+        std::thread::spawn(|| {
+            // Raising one's own nice value needs no privilege; on Linux it is the thread's.
+            rustix::process::setpriority_process(None, 5).expect("nice 5");
+            let refused = Scheduling::Batch.apply().expect_err("refused at nice 5");
+            assert!(refused.contains("nice 5"), "{refused}");
+            assert_eq!(
+                policy(),
+                ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other)
+            );
+            assert_eq!(rustix::process::getpriority_process(None).expect("nice"), 5);
         })
         .join()
         .expect("no panic");

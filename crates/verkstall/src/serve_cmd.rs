@@ -26,8 +26,8 @@ pub struct ServeArgs {
     addr: SocketAddr,
     /// How Linux schedules the server's threads: `batch` (SCHED_BATCH: a thread woken by
     /// another does not preempt the one running, which saves a context switch per hand-over
-    /// between the server's threads) or `normal` (SCHED_OTHER). Both at nice 0, neither needs
-    /// a privilege.
+    /// between the server's threads) or `normal` (SCHED_OTHER). Neither needs a privilege; a
+    /// server started at a nice value other than 0 keeps it and its policy, and says so.
     #[arg(long, value_enum, default_value_t = Scheduling::Batch)]
     scheduling: Scheduling,
 }
